@@ -186,7 +186,9 @@ func TestTwoClustersHoldDifferentObjectsUnderOneName(t *testing.T) {
 		if _, err := c.Clientset().CoreV1().ConfigMaps("default").Create(ctx, cm, metav1.CreateOptions{}); err != nil {
 			t.Fatalf("cluster %d: %v", i, err)
 		}
-		t.Cleanup(func() { _ = c.Clientset().CoreV1().ConfigMaps("default").Delete(context.Background(), "same-name", metav1.DeleteOptions{}) })
+		t.Cleanup(func() {
+			_ = c.Clientset().CoreV1().ConfigMaps("default").Delete(context.Background(), "same-name", metav1.DeleteOptions{})
+		})
 	}
 	for _, c := range []*testenv.Cluster{cp.Default(), second} {
 		got, err := c.Clientset().CoreV1().ConfigMaps("default").Get(ctx, "same-name", metav1.GetOptions{})

@@ -1,0 +1,218 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+// Well-known names shared with existing manifests.
+const (
+	// InClusterServer is the destination server meaning "the cluster tether runs against".
+	InClusterServer = "https://kubernetes.default.svc"
+	// InClusterName is the destination name of that cluster.
+	InClusterName = "in-cluster"
+	// ResourcesFinalizer makes deleting an Application delete its objects.
+	ResourcesFinalizer = "resources-finalizer.argocd.argoproj.io"
+	// RefreshAnnotation asks for an immediate refresh ("normal" or "hard").
+	RefreshAnnotation = "argocd.argoproj.io/refresh"
+	// SyncOptionsAnnotation holds per-object sync options.
+	SyncOptionsAnnotation = "argocd.argoproj.io/sync-options"
+	// CompareOptionsAnnotation holds per-object compare options.
+	CompareOptionsAnnotation = "argocd.argoproj.io/compare-options"
+)
+
+// Application is a set of Kubernetes objects rendered from a Git source and
+// kept in sync with a destination cluster and namespace.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:resource:path=applications,shortName=app;apps
+// +kubebuilder:subresource:status
+// +kubebuilder:printcolumn:name="Sync Status",type=string,JSONPath=`.status.sync.status`
+// +kubebuilder:printcolumn:name="Health Status",type=string,JSONPath=`.status.health.status`
+// +kubebuilder:printcolumn:name="Revision",type=string,JSONPath=`.status.sync.revision`,priority=10
+type Application struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec ApplicationSpec `json:"spec"`
+	// +optional
+	Status ApplicationStatus `json:"status,omitempty"`
+	// Operation asks the controller to run a sync; it is cleared when the
+	// operation starts and its outcome goes to status.operationState.
+	// +optional
+	// +kubebuilder:pruning:PreserveUnknownFields
+	Operation *Operation `json:"operation,omitempty"`
+}
+
+// ApplicationList is a list of Applications.
+//
+// +kubebuilder:object:root=true
+type ApplicationList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []Application `json:"items"`
+}
+
+// ApplicationSpec is the desired state of an Application.
+//
+// +kubebuilder:pruning:PreserveUnknownFields
+type ApplicationSpec struct {
+	// Project is the AppProject the Application belongs to; "default" when empty.
+	// +optional
+	Project string `json:"project,omitempty"`
+	// Source is where the manifests come from.
+	// +optional
+	Source *ApplicationSource `json:"source,omitempty"`
+	// Sources (several sources in one app) is not supported; kept to report it.
+	// +optional
+	// +kubebuilder:validation:Schemaless
+	// +kubebuilder:pruning:PreserveUnknownFields
+	Sources *runtime.RawExtension `json:"sources,omitempty"`
+	// Destination is the cluster and namespace to deploy to.
+	Destination ApplicationDestination `json:"destination"`
+	// SyncPolicy controls when and how a sync is run.
+	// +optional
+	SyncPolicy *SyncPolicy `json:"syncPolicy,omitempty"`
+	// IgnoreDifferences lists fields left out of the comparison.
+	// +optional
+	IgnoreDifferences []ResourceIgnoreDifferences `json:"ignoreDifferences,omitempty"`
+	// RevisionHistoryLimit bounds status.history; 10 when unset.
+	// +optional
+	RevisionHistoryLimit *int64 `json:"revisionHistoryLimit,omitempty"`
+	// Info is free-form information shown with the app.
+	// +optional
+	Info []Info `json:"info,omitempty"`
+}
+
+// Info is a name/value pair shown with the app.
+type Info struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// ApplicationDestination names a cluster (by server URL or name) and a
+// default namespace.
+type ApplicationDestination struct {
+	// +optional
+	Server string `json:"server,omitempty"`
+	// +optional
+	Name string `json:"name,omitempty"`
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+}
+
+// SyncPolicy controls automated sync and sync options.
+//
+// +kubebuilder:pruning:PreserveUnknownFields
+type SyncPolicy struct {
+	// Automated syncs when Git or the cluster changes.
+	// +optional
+	Automated *SyncPolicyAutomated `json:"automated,omitempty"`
+	// SyncOptions such as CreateNamespace=true.
+	// +optional
+	SyncOptions []string `json:"syncOptions,omitempty"`
+	// Retry of failed syncs.
+	// +optional
+	Retry *RetryStrategy `json:"retry,omitempty"`
+	// ManagedNamespaceMetadata is not supported; kept to report it.
+	// +optional
+	// +kubebuilder:validation:Schemaless
+	// +kubebuilder:pruning:PreserveUnknownFields
+	ManagedNamespaceMetadata *runtime.RawExtension `json:"managedNamespaceMetadata,omitempty"`
+}
+
+// SyncPolicyAutomated turns on automated sync.
+type SyncPolicyAutomated struct {
+	// Prune deletes objects no longer in Git.
+	// +optional
+	Prune bool `json:"prune,omitempty"`
+	// SelfHeal reverts changes made to the cluster outside Git.
+	// +optional
+	SelfHeal bool `json:"selfHeal,omitempty"`
+	// AllowEmpty allows syncing to an empty set of objects (which prunes all).
+	// +optional
+	AllowEmpty bool `json:"allowEmpty,omitempty"`
+	// Enabled turns automation off when false; on when unset.
+	// +optional
+	Enabled *bool `json:"enabled,omitempty"`
+}
+
+// IsEnabled reports whether automated sync is on.
+func (a *SyncPolicyAutomated) IsEnabled() bool {
+	return a != nil && (a.Enabled == nil || *a.Enabled)
+}
+
+// RetryStrategy retries a failed sync.
+type RetryStrategy struct {
+	// +optional
+	Limit int64 `json:"limit,omitempty"`
+	// +optional
+	Backoff *Backoff `json:"backoff,omitempty"`
+}
+
+// Backoff is the wait between retries.
+type Backoff struct {
+	// +optional
+	Duration string `json:"duration,omitempty"`
+	// +optional
+	Factor *int64 `json:"factor,omitempty"`
+	// +optional
+	MaxDuration string `json:"maxDuration,omitempty"`
+}
+
+// ResourceIgnoreDifferences leaves fields of matching objects out of the comparison.
+type ResourceIgnoreDifferences struct {
+	// +optional
+	Group string `json:"group,omitempty"`
+	Kind  string `json:"kind"`
+	// +optional
+	Name string `json:"name,omitempty"`
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+	// +optional
+	JSONPointers []string `json:"jsonPointers,omitempty"`
+	// +optional
+	JQPathExpressions []string `json:"jqPathExpressions,omitempty"`
+	// +optional
+	ManagedFieldsManagers []string `json:"managedFieldsManagers,omitempty"`
+}
+
+// Operation is a requested sync.
+type Operation struct {
+	// +optional
+	Sync *SyncOperation `json:"sync,omitempty"`
+	// +optional
+	InitiatedBy OperationInitiator `json:"initiatedBy,omitempty"`
+	// +optional
+	Retry *RetryStrategy `json:"retry,omitempty"`
+}
+
+// SyncOperation is a sync request.
+type SyncOperation struct {
+	// Revision to sync to; the source's targetRevision when empty.
+	// +optional
+	Revision string `json:"revision,omitempty"`
+	// Prune objects no longer in Git.
+	// +optional
+	Prune bool `json:"prune,omitempty"`
+	// DryRun computes the result without changing the cluster.
+	// +optional
+	DryRun bool `json:"dryRun,omitempty"`
+	// +optional
+	SyncOptions []string `json:"syncOptions,omitempty"`
+	// Source overrides the app's source (used by rollback).
+	// +optional
+	Source *ApplicationSource `json:"source,omitempty"`
+}
+
+// OperationInitiator says who or what started an operation.
+type OperationInitiator struct {
+	// +optional
+	Username string `json:"username,omitempty"`
+	// +optional
+	Automated bool `json:"automated,omitempty"`
+	// Trigger is what made tether act: "auto" (a new commit), "drift",
+	// "user", "rollback", "webhook".
+	// +optional
+	Trigger string `json:"trigger,omitempty"`
+}

@@ -1,0 +1,39 @@
+package v1alpha1
+
+import (
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/scheme"
+)
+
+// Group is the API group of the kinds in this package.
+const Group = "argoproj.io"
+
+var (
+	// GroupVersion is argoproj.io/v1alpha1.
+	GroupVersion = schema.GroupVersion{Group: Group, Version: "v1alpha1"}
+	// SchemeBuilder registers the kinds of this package.
+	SchemeBuilder = &scheme.Builder{GroupVersion: GroupVersion}
+	// AddToScheme adds the kinds of this package to a scheme.
+	AddToScheme = SchemeBuilder.AddToScheme
+)
+
+// Kind names.
+const (
+	ApplicationKind = "Application"
+	AppProjectKind  = "AppProject"
+)
+
+// ApplicationGVR is the resource of Applications.
+var ApplicationGVR = GroupVersion.WithResource("applications")
+
+func init() {
+	SchemeBuilder.Register(&Application{}, &ApplicationList{}, &AppProject{}, &AppProjectList{})
+}
+
+// NewScheme returns a scheme with the built-in kinds and this package's.
+func NewScheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	_ = AddToScheme(s)
+	return s
+}

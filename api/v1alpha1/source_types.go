@@ -1,0 +1,121 @@
+package v1alpha1
+
+import (
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+// ApplicationSource is a Git repository path and how to render it.
+//
+// +kubebuilder:pruning:PreserveUnknownFields
+type ApplicationSource struct {
+	// RepoURL is the Git repository.
+	RepoURL string `json:"repoURL"`
+	// Path inside the repository; the root when empty.
+	// +optional
+	Path string `json:"path,omitempty"`
+	// TargetRevision is a branch, tag, commit SHA or HEAD; HEAD when empty.
+	// +optional
+	TargetRevision string `json:"targetRevision,omitempty"`
+	// Chart names a chart in a Helm repository; not supported yet, kept to report it.
+	// +optional
+	Chart string `json:"chart,omitempty"`
+	// +optional
+	Directory *ApplicationSourceDirectory `json:"directory,omitempty"`
+	// +optional
+	Kustomize *ApplicationSourceKustomize `json:"kustomize,omitempty"`
+	// +optional
+	Helm *ApplicationSourceHelm `json:"helm,omitempty"`
+	// Plugin (config management plugins) is not supported; kept to report it.
+	// +optional
+	// +kubebuilder:validation:Schemaless
+	// +kubebuilder:pruning:PreserveUnknownFields
+	Plugin *runtime.RawExtension `json:"plugin,omitempty"`
+}
+
+// ApplicationSourceDirectory renders plain YAML and JSON files.
+//
+// +kubebuilder:pruning:PreserveUnknownFields
+type ApplicationSourceDirectory struct {
+	// Recurse into subdirectories.
+	// +optional
+	Recurse bool `json:"recurse,omitempty"`
+	// Include is a glob (or {a,b} list of globs) of files to read.
+	// +optional
+	Include string `json:"include,omitempty"`
+	// Exclude is a glob (or {a,b} list of globs) of files to skip.
+	// +optional
+	Exclude string `json:"exclude,omitempty"`
+	// Jsonnet is not supported; kept to report it.
+	// +optional
+	// +kubebuilder:validation:Schemaless
+	// +kubebuilder:pruning:PreserveUnknownFields
+	Jsonnet *runtime.RawExtension `json:"jsonnet,omitempty"`
+}
+
+// ApplicationSourceKustomize customises a Kustomize build.
+//
+// +kubebuilder:pruning:PreserveUnknownFields
+type ApplicationSourceKustomize struct {
+	// +optional
+	NamePrefix string `json:"namePrefix,omitempty"`
+	// +optional
+	NameSuffix string `json:"nameSuffix,omitempty"`
+	// Images overrides, in kustomize's `name=newName:tag` / `name:tag` / `name@digest` forms.
+	// +optional
+	Images []string `json:"images,omitempty"`
+	// +optional
+	CommonLabels map[string]string `json:"commonLabels,omitempty"`
+	// +optional
+	CommonAnnotations map[string]string `json:"commonAnnotations,omitempty"`
+	// Namespace sets the namespace of every namespaced object.
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+}
+
+// ApplicationSourceHelm customises a Helm chart stored in the repository.
+//
+// +kubebuilder:pruning:PreserveUnknownFields
+type ApplicationSourceHelm struct {
+	// ValueFiles are paths relative to the chart, inside the repository.
+	// +optional
+	ValueFiles []string `json:"valueFiles,omitempty"`
+	// IgnoreMissingValueFiles skips value files that do not exist.
+	// +optional
+	IgnoreMissingValueFiles bool `json:"ignoreMissingValueFiles,omitempty"`
+	// Values is a YAML string of values.
+	// +optional
+	Values string `json:"values,omitempty"`
+	// ValuesObject is values as an object; it wins over Values.
+	// +optional
+	// +kubebuilder:validation:Schemaless
+	// +kubebuilder:pruning:PreserveUnknownFields
+	ValuesObject *runtime.RawExtension `json:"valuesObject,omitempty"`
+	// Parameters are --set style overrides.
+	// +optional
+	Parameters []HelmParameter `json:"parameters,omitempty"`
+	// ReleaseName defaults to the Application's name.
+	// +optional
+	ReleaseName string `json:"releaseName,omitempty"`
+	// Namespace overrides the release namespace (default: destination namespace).
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+	// SkipCrds leaves out the chart's crds/ directory.
+	// +optional
+	SkipCrds bool `json:"skipCrds,omitempty"`
+	// KubeVersion the chart sees; the destination's when empty.
+	// +optional
+	KubeVersion string `json:"kubeVersion,omitempty"`
+	// APIVersions the chart sees in .Capabilities.APIVersions.
+	// +optional
+	APIVersions []string `json:"apiVersions,omitempty"`
+}
+
+// HelmParameter is one --set style override.
+type HelmParameter struct {
+	Name string `json:"name"`
+	// +optional
+	Value string `json:"value,omitempty"`
+	// ForceString keeps the value a string.
+	// +optional
+	ForceString bool `json:"forceString,omitempty"`
+}

@@ -1,0 +1,144 @@
+package source
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/storage/memory"
+)
+
+// Options configure a Cache.
+type Options struct {
+	// Dir holds bare repositories and snapshots.
+	Dir string
+	// Timeout bounds one remote operation (ref listing or fetch).
+	Timeout time.Duration
+}
+
+// DefaultOptions returns options with a 2-minute remote timeout.
+func DefaultOptions(dir string) Options {
+	return Options{Dir: dir, Timeout: 2 * time.Minute}
+}
+
+// Cache is the shared Git cache. It is safe for concurrent use.
+type Cache struct {
+	opts  Options
+	mu    sync.Mutex
+	repos map[string]*repoEntry
+	// counters for tests and metrics
+	lsRemotes, fetches int64
+}
+
+// repoEntry serialises work on one repository URL.
+type repoEntry struct {
+	mu       sync.Mutex // guards fetches and the bare repo
+	refsMu   sync.Mutex // guards refs and refsAt; held during a listing so callers share it
+	url      string
+	dir      string
+	refs     map[string]string // ref name -> commit
+	head     string            // HEAD target ref name
+	refsAt   time.Time
+	snapMu   sync.Mutex
+	snapshot map[string]*Snapshot
+}
+
+// NewCache creates a cache rooted at opts.Dir.
+func NewCache(opts Options) (*Cache, error) {
+	if opts.Timeout == 0 {
+		opts.Timeout = 2 * time.Minute
+	}
+	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("source cache %s: %w", opts.Dir, err)
+	}
+	return &Cache{opts: opts, repos: map[string]*repoEntry{}}, nil
+}
+
+func (c *Cache) entry(url string) *repoEntry {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.repos[url]
+	if !ok {
+		sum := sha256.Sum256([]byte(url))
+		e = &repoEntry{url: url, dir: filepath.Join(c.opts.Dir, "repos", hex.EncodeToString(sum[:8])), snapshot: map[string]*Snapshot{}}
+		c.repos[url] = e
+	}
+	return e
+}
+
+// Stats returns how many ref listings and fetches the cache has made.
+func (c *Cache) Stats() (lsRemotes, fetches int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lsRemotes, c.fetches
+}
+
+// Refs lists the remote refs of url (ref name -> commit, tags peeled) and
+// the ref HEAD points to. A listing younger than maxAge is reused, and
+// concurrent callers share one listing, so every app using a repository
+// costs one ref advertisement per interval.
+func (c *Cache) Refs(ctx context.Context, url string, creds *Credentials, maxAge time.Duration) (map[string]string, string, error) {
+	e := c.entry(url)
+	e.refsMu.Lock()
+	defer e.refsMu.Unlock()
+	if e.refs != nil && maxAge > 0 && time.Since(e.refsAt) < maxAge {
+		return e.refs, e.head, nil
+	}
+	auth, err := authFor(url, creds)
+	if err != nil {
+		return nil, "", fmt.Errorf("repository %s: %w", RedactURL(url), err)
+	}
+	rem := git.NewRemote(memory.NewStorage(), &config.RemoteConfig{Name: "origin", URLs: []string{url}})
+	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
+	defer cancel()
+	list, err := rem.ListContext(ctx, &git.ListOptions{Auth: auth, PeelingOption: git.AppendPeeled})
+	c.mu.Lock()
+	c.lsRemotes++
+	c.mu.Unlock()
+	if err != nil {
+		return nil, "", fmt.Errorf("repository %s: list refs: %w", RedactURL(url), err)
+	}
+	refs := map[string]string{}
+	head := ""
+	for _, r := range list {
+		name := r.Name().String()
+		switch r.Type() {
+		case plumbing.HashReference:
+			if len(name) > 3 && name[len(name)-3:] == "^{}" {
+				refs[name[:len(name)-3]] = r.Hash().String() // peeled tag wins
+				continue
+			}
+			if _, peeled := refs[name]; !peeled {
+				refs[name] = r.Hash().String()
+			}
+		case plumbing.SymbolicReference:
+			if name == "HEAD" {
+				head = r.Target().String()
+			}
+		}
+	}
+	if head != "" {
+		if h, ok := refs[head]; ok {
+			refs["HEAD"] = h
+		}
+	}
+	e.refs, e.head, e.refsAt = refs, head, time.Now()
+	return refs, head, nil
+}
+
+// Invalidate forgets the cached ref listing of url (a webhook or a hard
+// refresh says it moved).
+func (c *Cache) Invalidate(url string) {
+	e := c.entry(url)
+	e.refsMu.Lock()
+	e.refs = nil
+	e.refsMu.Unlock()
+}
