@@ -32,15 +32,15 @@ const (
 
 // Condition types.
 const (
-	ConditionComparisonError    = "ComparisonError"
-	ConditionInvalidSpecError   = "InvalidSpecError"
-	ConditionUnsupportedField   = "UnsupportedField"
-	ConditionSyncError          = "SyncError"
-	ConditionSharedResource     = "SharedResourceWarning"
-	ConditionOrphanedResource   = "OrphanedResourceWarning"
-	ConditionRepeatedResource   = "RepeatedResourceWarning"
-	ConditionDeletionError      = "DeletionError"
-	ConditionUnknownError       = "UnknownError"
+	ConditionComparisonError  = "ComparisonError"
+	ConditionInvalidSpecError = "InvalidSpecError"
+	ConditionUnsupportedField = "UnsupportedField"
+	ConditionSyncError        = "SyncError"
+	ConditionSharedResource   = "SharedResourceWarning"
+	ConditionOrphanedResource = "OrphanedResourceWarning"
+	ConditionRepeatedResource = "RepeatedResourceWarning"
+	ConditionDeletionError    = "DeletionError"
+	ConditionUnknownError     = "UnknownError"
 )
 
 // ApplicationStatus is the observed state of an Application, in the shape

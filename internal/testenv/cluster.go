@@ -103,6 +103,7 @@ func (c *Cluster) startAPIServer(ctx context.Context) error {
 			"--authorization-mode=RBAC",
 			"--service-cluster-ip-range=10.96.0.0/16",
 			"--allow-privileged=true",
+			"--endpoint-reconciler-type=none",
 			"--profiling=false",
 		}
 		p, err := startProcess("kube-apiserver", c.cp.bin("kube-apiserver"), args, c.dir, c.cp.opts.Detach)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"flag"
 	"fmt"
 	"os"
 	"strings"
@@ -21,6 +22,12 @@ var shared *ControlPlane
 // Main starts a control plane, runs the package's tests and stops it. Use
 // it as `func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }`.
 func Main(m *testing.M) int {
+	if !flag.Parsed() {
+		flag.Parse()
+	}
+	if testing.Short() {
+		return m.Run()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	start := time.Now()
 	cp, err := Start(ctx, DefaultOptions())
@@ -41,6 +48,9 @@ func Main(m *testing.M) int {
 // there is none.
 func Shared(t testing.TB) *ControlPlane {
 	t.Helper()
+	if shared == nil && testing.Short() {
+		t.Skip("needs the local control plane; not run with -short")
+	}
 	if shared == nil {
 		t.Fatal("testenv: no control plane: call testenv.Main from TestMain")
 	}
