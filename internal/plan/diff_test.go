@@ -9,7 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
-func deployment(replicas int64) *unstructured.Unstructured {
+func testDeployment(replicas int64) *unstructured.Unstructured {
 	return &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "apps/v1",
 		"kind":       "Deployment",
@@ -45,21 +45,21 @@ func TestDiff(t *testing.T) {
 		want    string
 	}{{
 		name:    "equal objects give no diff",
-		live:    deployment(2),
-		desired: deployment(2),
+		live:    testDeployment(2),
+		desired: testDeployment(2),
 		want:    "",
 	}, {
 		name:    "noise fields alone give no diff",
-		live:    withNoise(deployment(2)),
-		desired: deployment(2),
+		live:    withNoise(testDeployment(2)),
+		desired: testDeployment(2),
 		want:    "",
 	}, {
 		name: "both sides nil give no diff",
 		want: "",
 	}, {
 		name:    "a changed replica count shows one line removed and one added",
-		live:    withNoise(deployment(2)),
-		desired: deployment(3),
+		live:    withNoise(testDeployment(2)),
+		desired: testDeployment(3),
 		want: `--- live/Deployment/prod/api
 +++ desired/Deployment/prod/api
 @@ -4,7 +4,7 @@
@@ -74,7 +74,7 @@ func TestDiff(t *testing.T) {
 `,
 	}, {
 		name:    "a creation shows every line added",
-		desired: configMap("a", "x"),
+		desired: testConfigMap("a", "x"),
 		want: `--- live/ConfigMap/prod/cfg
 +++ desired/ConfigMap/prod/cfg
 @@ -0,0 +1,7 @@
@@ -88,7 +88,7 @@ func TestDiff(t *testing.T) {
 `,
 	}, {
 		name: "a deletion shows every line removed",
-		live: configMap("a", "x"),
+		live: testConfigMap("a", "x"),
 		want: `--- live/ConfigMap/prod/cfg
 +++ desired/ConfigMap/prod/cfg
 @@ -1,7 +0,0 @@
@@ -132,16 +132,16 @@ func TestDiffNeverShowsSecretValues(t *testing.T) {
 		newPlain = "s3cr3t-new-password"
 		newB64   = "czNjcjN0LW5ldy1wYXNzd29yZA=="
 	)
-	live := secret(map[string]any{"data": map[string]any{"password": oldB64, "user": "YWRtaW4="}})
+	live := testSecret(map[string]any{"data": map[string]any{"password": oldB64, "user": "YWRtaW4="}})
 	live.SetAnnotations(map[string]string{lastAppliedAnnotation: `{"data":{"password":"` + oldB64 + `"}}`})
 	tests := []struct {
 		name    string
 		live    *unstructured.Unstructured
 		desired *unstructured.Unstructured
 	}{
-		{name: "a changed data value", live: live, desired: secret(map[string]any{"data": map[string]any{"password": newB64, "user": "YWRtaW4="}})},
-		{name: "a changed stringData value", live: live, desired: secret(map[string]any{"stringData": map[string]any{"password": newPlain, "user": "admin"}})},
-		{name: "a creation", desired: secret(map[string]any{"stringData": map[string]any{"password": newPlain}, "data": map[string]any{"x": newB64}})},
+		{name: "a changed data value", live: live, desired: testSecret(map[string]any{"data": map[string]any{"password": newB64, "user": "YWRtaW4="}})},
+		{name: "a changed stringData value", live: live, desired: testSecret(map[string]any{"stringData": map[string]any{"password": newPlain, "user": "admin"}})},
+		{name: "a creation", desired: testSecret(map[string]any{"stringData": map[string]any{"password": newPlain}, "data": map[string]any{"x": newB64}})},
 		{name: "a deletion", live: live},
 	}
 	for _, tt := range tests {
@@ -160,8 +160,8 @@ func TestDiffNeverShowsSecretValues(t *testing.T) {
 }
 
 func TestDiffShowsWhichSecretKeyChanged(t *testing.T) {
-	live := secret(map[string]any{"data": map[string]any{"password": "b2xk", "user": "YWRtaW4="}})
-	desired := secret(map[string]any{"stringData": map[string]any{"password": "new", "user": "admin"}})
+	live := testSecret(map[string]any{"data": map[string]any{"password": "b2xk", "user": "YWRtaW4="}})
+	desired := testSecret(map[string]any{"stringData": map[string]any{"password": "new", "user": "admin"}})
 	want := `--- live/Secret/prod/creds
 +++ desired/Secret/prod/creds
 @@ -1,6 +1,6 @@
@@ -187,15 +187,15 @@ func TestLineDiff(t *testing.T) {
 		return out
 	}
 	tests := []struct {
-		name         string
-		a, b         []string
-		wantRemoved  int
-		wantAdded    int
-		wantUnchaged int
+		name          string
+		a, b          []string
+		wantRemoved   int
+		wantAdded     int
+		wantUnchanged int
 	}{
-		{name: "equal sides keep every line", a: lines(5, "x"), b: lines(5, "x"), wantUnchaged: 5},
-		{name: "a line inserted in the middle is one addition", a: []string{"a", "b", "c"}, b: []string{"a", "x", "b", "c"}, wantAdded: 1, wantUnchaged: 3},
-		{name: "interleaved changes find the shortest script", a: []string{"a", "b", "c", "a", "b", "b", "a"}, b: []string{"c", "b", "a", "b", "a", "c"}, wantRemoved: 3, wantAdded: 2, wantUnchaged: 4},
+		{name: "equal sides keep every line", a: lines(5, "x"), b: lines(5, "x"), wantUnchanged: 5},
+		{name: "a line inserted in the middle is one addition", a: []string{"a", "b", "c"}, b: []string{"a", "x", "b", "c"}, wantAdded: 1, wantUnchanged: 3},
+		{name: "interleaved changes find the shortest script", a: []string{"a", "b", "c", "a", "b", "b", "a"}, b: []string{"c", "b", "a", "b", "a", "c"}, wantRemoved: 3, wantAdded: 2, wantUnchanged: 4},
 		{name: "huge unrelated sides fall back to a whole replace", a: lines(maxDiffLines+1, "a"), b: lines(maxDiffLines+1, "b"), wantRemoved: maxDiffLines + 1, wantAdded: maxDiffLines + 1},
 		{name: "sides too far apart fall back to a whole replace", a: lines(maxEdits, "a"), b: lines(maxEdits, "b"), wantRemoved: maxEdits, wantAdded: maxEdits},
 	}
@@ -219,7 +219,7 @@ func TestLineDiff(t *testing.T) {
 			if diff := cmp.Diff(tt.b, gotB); diff != "" {
 				t.Errorf("script does not replay b (-want +got):\n%s", diff)
 			}
-			want := map[byte]int{'-': tt.wantRemoved, '+': tt.wantAdded, ' ': tt.wantUnchaged}
+			want := map[byte]int{'-': tt.wantRemoved, '+': tt.wantAdded, ' ': tt.wantUnchanged}
 			for op, n := range want {
 				if counts[op] != n {
 					t.Errorf("%q lines = %d, want %d", op, counts[op], n)

@@ -7,7 +7,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
-func secret(fields map[string]any) *unstructured.Unstructured {
+func testSecret(fields map[string]any) *unstructured.Unstructured {
 	obj := map[string]any{
 		"apiVersion": "v1",
 		"kind":       "Secret",
@@ -28,68 +28,68 @@ func TestMaskSecrets(t *testing.T) {
 		wantDesired *unstructured.Unstructured
 	}{{
 		name:        "equal values get the same mask",
-		live:        secret(map[string]any{"data": map[string]any{"a": "eA=="}}),
-		desired:     secret(map[string]any{"data": map[string]any{"a": "eA=="}}),
-		wantLive:    secret(map[string]any{"data": map[string]any{"a": "++++++++"}}),
-		wantDesired: secret(map[string]any{"data": map[string]any{"a": "++++++++"}}),
+		live:        testSecret(map[string]any{"data": map[string]any{"a": "eA=="}}),
+		desired:     testSecret(map[string]any{"data": map[string]any{"a": "eA=="}}),
+		wantLive:    testSecret(map[string]any{"data": map[string]any{"a": "++++++++"}}),
+		wantDesired: testSecret(map[string]any{"data": map[string]any{"a": "++++++++"}}),
 	}, {
 		name:        "different values get different masks in key order",
-		live:        secret(map[string]any{"data": map[string]any{"a": "eA==", "b": "eQ=="}}),
-		desired:     secret(map[string]any{"data": map[string]any{"a": "eg==", "b": "eQ=="}}),
-		wantLive:    secret(map[string]any{"data": map[string]any{"a": "++++++++", "b": "++++++++++"}}),
-		wantDesired: secret(map[string]any{"data": map[string]any{"a": "+++++++++", "b": "++++++++++"}}),
+		live:        testSecret(map[string]any{"data": map[string]any{"a": "eA==", "b": "eQ=="}}),
+		desired:     testSecret(map[string]any{"data": map[string]any{"a": "eg==", "b": "eQ=="}}),
+		wantLive:    testSecret(map[string]any{"data": map[string]any{"a": "++++++++", "b": "++++++++++"}}),
+		wantDesired: testSecret(map[string]any{"data": map[string]any{"a": "+++++++++", "b": "++++++++++"}}),
 	}, {
 		name:        "a key added in desired gets its own mask",
-		live:        secret(map[string]any{"data": map[string]any{"a": "eA=="}}),
-		desired:     secret(map[string]any{"data": map[string]any{"a": "eA==", "b": "eA=="}}),
-		wantLive:    secret(map[string]any{"data": map[string]any{"a": "++++++++"}}),
-		wantDesired: secret(map[string]any{"data": map[string]any{"a": "++++++++", "b": "+++++++++"}}),
+		live:        testSecret(map[string]any{"data": map[string]any{"a": "eA=="}}),
+		desired:     testSecret(map[string]any{"data": map[string]any{"a": "eA==", "b": "eA=="}}),
+		wantLive:    testSecret(map[string]any{"data": map[string]any{"a": "++++++++"}}),
+		wantDesired: testSecret(map[string]any{"data": map[string]any{"a": "++++++++", "b": "+++++++++"}}),
 	}, {
 		name:        "a key removed from desired is masked on the live side only",
-		live:        secret(map[string]any{"data": map[string]any{"a": "eA==", "b": "eA=="}}),
-		desired:     secret(map[string]any{"data": map[string]any{"b": "eA=="}}),
-		wantLive:    secret(map[string]any{"data": map[string]any{"a": "++++++++", "b": "+++++++++"}}),
-		wantDesired: secret(map[string]any{"data": map[string]any{"b": "+++++++++"}}),
+		live:        testSecret(map[string]any{"data": map[string]any{"a": "eA==", "b": "eA=="}}),
+		desired:     testSecret(map[string]any{"data": map[string]any{"b": "eA=="}}),
+		wantLive:    testSecret(map[string]any{"data": map[string]any{"a": "++++++++", "b": "+++++++++"}}),
+		wantDesired: testSecret(map[string]any{"data": map[string]any{"b": "+++++++++"}}),
 	}, {
 		name:        "stringData equal to decoded data masks as equal and moves under data",
-		live:        secret(map[string]any{"data": map[string]any{"a": "eA=="}}),
-		desired:     secret(map[string]any{"stringData": map[string]any{"a": "x"}}),
-		wantLive:    secret(map[string]any{"data": map[string]any{"a": "++++++++"}}),
-		wantDesired: secret(map[string]any{"data": map[string]any{"a": "++++++++"}}),
+		live:        testSecret(map[string]any{"data": map[string]any{"a": "eA=="}}),
+		desired:     testSecret(map[string]any{"stringData": map[string]any{"a": "x"}}),
+		wantLive:    testSecret(map[string]any{"data": map[string]any{"a": "++++++++"}}),
+		wantDesired: testSecret(map[string]any{"data": map[string]any{"a": "++++++++"}}),
 	}, {
 		name:        "stringData wins over data for the same key",
-		live:        secret(map[string]any{"data": map[string]any{"a": "eA=="}}),
-		desired:     secret(map[string]any{"data": map[string]any{"a": "eQ=="}, "stringData": map[string]any{"a": "x"}}),
-		wantLive:    secret(map[string]any{"data": map[string]any{"a": "++++++++"}}),
-		wantDesired: secret(map[string]any{"data": map[string]any{"a": "++++++++"}}),
+		live:        testSecret(map[string]any{"data": map[string]any{"a": "eA=="}}),
+		desired:     testSecret(map[string]any{"data": map[string]any{"a": "eQ=="}, "stringData": map[string]any{"a": "x"}}),
+		wantLive:    testSecret(map[string]any{"data": map[string]any{"a": "++++++++"}}),
+		wantDesired: testSecret(map[string]any{"data": map[string]any{"a": "++++++++"}}),
 	}, {
 		name: "the last-applied annotation is dropped from secrets",
 		live: func() *unstructured.Unstructured {
-			s := secret(map[string]any{"data": map[string]any{"a": "eA=="}})
+			s := testSecret(map[string]any{"data": map[string]any{"a": "eA=="}})
 			s.SetAnnotations(map[string]string{lastAppliedAnnotation: `{"data":{"a":"eA=="}}`, "keep": "me"})
 			return s
 		}(),
 		wantLive: func() *unstructured.Unstructured {
-			s := secret(map[string]any{"data": map[string]any{"a": "++++++++"}})
+			s := testSecret(map[string]any{"data": map[string]any{"a": "++++++++"}})
 			s.SetAnnotations(map[string]string{"keep": "me"})
 			return s
 		}(),
 	}, {
 		name:        "a secret without data stays without data",
-		live:        secret(nil),
-		desired:     secret(nil),
-		wantLive:    secret(nil),
-		wantDesired: secret(nil),
+		live:        testSecret(nil),
+		desired:     testSecret(nil),
+		wantLive:    testSecret(nil),
+		wantDesired: testSecret(nil),
 	}, {
 		name:        "a non-secret is returned unchanged",
-		live:        configMap("a", "x"),
-		desired:     configMap("a", "y"),
-		wantLive:    configMap("a", "x"),
-		wantDesired: configMap("a", "y"),
+		live:        testConfigMap("a", "x"),
+		desired:     testConfigMap("a", "y"),
+		wantLive:    testConfigMap("a", "x"),
+		wantDesired: testConfigMap("a", "y"),
 	}, {
 		name:        "nil live masks desired alone",
-		desired:     secret(map[string]any{"stringData": map[string]any{"a": "x"}}),
-		wantDesired: secret(map[string]any{"data": map[string]any{"a": "++++++++"}}),
+		desired:     testSecret(map[string]any{"stringData": map[string]any{"a": "x"}}),
+		wantDesired: testSecret(map[string]any{"data": map[string]any{"a": "++++++++"}}),
 	}, {
 		name: "both nil stay nil",
 	}}
@@ -120,7 +120,7 @@ func TestMaskSecrets(t *testing.T) {
 }
 
 func TestMaskSecretsReturnsCopies(t *testing.T) {
-	in := configMap("a", "x")
+	in := testConfigMap("a", "x")
 	out, _ := MaskSecrets(in, nil)
 	out.Object["data"].(map[string]any)["a"] = "changed"
 	if got := in.Object["data"].(map[string]any)["a"]; got != "x" {
@@ -128,7 +128,7 @@ func TestMaskSecretsReturnsCopies(t *testing.T) {
 	}
 }
 
-func configMap(key, val string) *unstructured.Unstructured {
+func testConfigMap(key, val string) *unstructured.Unstructured {
 	return &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "v1",
 		"kind":       "ConfigMap",

@@ -111,11 +111,7 @@ func Normalize(obj, live *unstructured.Unstructured, rules []IgnoreRule) error {
 	for _, r := range IgnoreRulesFor(obj, rules) {
 		at := fmt.Sprintf("%s: ignoreDifferences[%d]", objectRef(obj), r.Index)
 		for _, toks := range r.pointers {
-			steps := make([]step, len(toks))
-			for i, t := range toks {
-				steps[i] = pointerStep(t)
-			}
-			obj.Object = removePath(obj.Object, steps).(map[string]any)
+			obj.Object = removePointer(obj.Object, toks).(map[string]any)
 		}
 		for j, code := range r.jq {
 			if err := applyJQ(obj, code); err != nil {
@@ -222,8 +218,6 @@ func toJQ(v any) any {
 		return s
 	case int64:
 		return int(t)
-	case int32:
-		return int(t)
 	}
 	return v
 }
@@ -266,112 +260,125 @@ func removeManaged(obj, live *unstructured.Unstructured, managers []string) erro
 		}
 		owned = owned.Union(s)
 	}
-	var paths []fieldpath.Path
-	owned.Leaves().Iterate(func(p fieldpath.Path) { paths = append(paths, p.Copy()) })
-	// Reversed, so that removing i:N elements leaves lower indices valid.
-	for _, p := range slices.Backward(paths) {
-		steps := make([]step, len(p))
-		for i, pe := range p {
-			steps[i] = managedStep(pe)
-		}
-		obj.Object = removePath(obj.Object, steps).(map[string]any)
-	}
+	obj.Object = removeSet(obj.Object, owned.Leaves()).(map[string]any)
 	return nil
 }
 
-// step selects one child of a map (by key) or of a list (by index).
-type step struct {
-	key   string
-	isKey bool
-	// index returns the position of the selected element, or -1.
-	index func(list []any) int
-}
-
-func pointerStep(tok string) step {
-	return step{key: tok, isKey: true, index: func(list []any) int {
-		// RFC 6901: decimal, no leading zeros; "-" is past the end.
-		if tok == "" || (len(tok) > 1 && tok[0] == '0') || strings.Trim(tok, "0123456789") != "" {
-			return -1
-		}
-		i, err := strconv.Atoi(tok)
-		if err != nil || i >= len(list) {
-			return -1
-		}
-		return i
-	}}
-}
-
-func managedStep(pe fieldpath.PathElement) step {
-	switch {
-	case pe.FieldName != nil:
-		return step{key: *pe.FieldName, isKey: true}
-	case pe.Key != nil:
-		return step{index: func(list []any) int {
-			return slices.IndexFunc(list, func(e any) bool {
-				m, ok := e.(map[string]any)
-				if !ok {
-					return false
-				}
-				for _, f := range *pe.Key {
-					v, ok := m[f.Name]
-					if !ok || !value.Equals(value.NewValueInterface(v), f.Value) {
-						return false
-					}
-				}
-				return true
-			})
-		}}
-	case pe.Value != nil:
-		return step{index: func(list []any) int {
-			return slices.IndexFunc(list, func(e any) bool {
-				return value.Equals(value.NewValueInterface(e), *pe.Value)
-			})
-		}}
-	case pe.Index != nil:
-		return step{index: func(list []any) int {
-			if *pe.Index < len(list) {
-				return *pe.Index
-			}
-			return -1
-		}}
-	}
-	return step{}
-}
-
-// removePath deletes the node at steps below node and returns node, which
-// is a new slice when an element was cut from a list. A missing path is a
-// no-op.
-func removePath(node any, steps []step) any {
-	if len(steps) == 0 {
-		return node
-	}
-	s, last := steps[0], len(steps) == 1
+// removeSet deletes the members of set from node and recurses into its
+// children. Every element of a list is located before anything under it is
+// removed, since removing a key field would stop its element matching.
+// It returns node, or a new slice when list elements were cut.
+func removeSet(node any, set *fieldpath.Set) any {
 	switch n := node.(type) {
 	case map[string]any:
-		if !s.isKey {
-			return node
+		for pe := range set.Children.All() {
+			if pe.FieldName == nil {
+				continue
+			}
+			if v, ok := n[*pe.FieldName]; ok {
+				sub, _ := set.Children.Get(pe)
+				n[*pe.FieldName] = removeSet(v, sub)
+			}
 		}
-		child, ok := n[s.key]
-		if !ok {
-			return node
-		}
-		if last {
-			delete(n, s.key)
-		} else {
-			n[s.key] = removePath(child, steps[1:])
+		for pe := range set.Members.All() {
+			if pe.FieldName != nil {
+				delete(n, *pe.FieldName)
+			}
 		}
 	case []any:
-		i := -1
-		if s.index != nil {
-			i = s.index(n)
+		type found struct {
+			i   int
+			set *fieldpath.Set
 		}
-		if i < 0 {
+		var children []found
+		for pe := range set.Children.All() {
+			if i := elementIndex(n, pe); i >= 0 {
+				child, _ := set.Children.Get(pe)
+				children = append(children, found{i, child})
+			}
+		}
+		var cut []int
+		for pe := range set.Members.All() {
+			if i := elementIndex(n, pe); i >= 0 {
+				cut = append(cut, i)
+			}
+		}
+		for _, c := range children {
+			n[c.i] = removeSet(n[c.i], c.set)
+		}
+		if len(cut) == 0 {
+			return n
+		}
+		kept := make([]any, 0, len(n))
+		for i, e := range n {
+			if !slices.Contains(cut, i) {
+				kept = append(kept, e)
+			}
+		}
+		return kept
+	}
+	return node
+}
+
+// elementIndex returns the position in list of the element pe selects
+// (k:, v: or i:), or -1.
+func elementIndex(list []any, pe fieldpath.PathElement) int {
+	switch {
+	case pe.Key != nil:
+		return slices.IndexFunc(list, func(e any) bool {
+			m, ok := e.(map[string]any)
+			if !ok {
+				return false
+			}
+			for _, f := range *pe.Key {
+				v, ok := m[f.Name]
+				if !ok || !value.Equals(value.NewValueInterface(v), f.Value) {
+					return false
+				}
+			}
+			return true
+		})
+	case pe.Value != nil:
+		return slices.IndexFunc(list, func(e any) bool {
+			return value.Equals(value.NewValueInterface(e), *pe.Value)
+		})
+	case pe.Index != nil && *pe.Index < len(list):
+		return *pe.Index
+	}
+	return -1
+}
+
+// removePointer deletes the node at the pointer's tokens below node and
+// returns node, or a new slice when an element was cut from a list. A
+// missing path is a no-op.
+func removePointer(node any, toks []string) any {
+	if len(toks) == 0 {
+		return node
+	}
+	tok, last := toks[0], len(toks) == 1
+	switch n := node.(type) {
+	case map[string]any:
+		child, ok := n[tok]
+		switch {
+		case !ok:
+		case last:
+			delete(n, tok)
+		default:
+			n[tok] = removePointer(child, toks[1:])
+		}
+	case []any:
+		// RFC 6901: decimal without leading zeros; "-" is past the end.
+		if tok == "" || (len(tok) > 1 && tok[0] == '0') || strings.Trim(tok, "0123456789") != "" {
+			return node
+		}
+		i, err := strconv.Atoi(tok)
+		if err != nil || i >= len(n) {
 			return node
 		}
 		if last {
 			return slices.Delete(slices.Clone(n), i, i+1)
 		}
-		n[i] = removePath(n[i], steps[1:])
+		n[i] = removePointer(n[i], toks[1:])
 	}
 	return node
 }

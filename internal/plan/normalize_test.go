@@ -1,8 +1,11 @@
 package plan
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -11,8 +14,8 @@ import (
 	"github.com/tether-gitops/tether/api/v1alpha1"
 )
 
-// obj parses a YAML manifest for a test table.
-func obj(t *testing.T, manifest string) *unstructured.Unstructured {
+// fromYAML parses a YAML manifest for a test table.
+func fromYAML(t *testing.T, manifest string) *unstructured.Unstructured {
 	t.Helper()
 	u := &unstructured.Unstructured{}
 	if err := yaml.Unmarshal([]byte(manifest), &u.Object); err != nil {
@@ -52,8 +55,8 @@ spec:
         image: sidecar:1
 `
 
-// without returns deploymentYAML with the lines holding any of cut removed.
-func without(t *testing.T, cut ...string) *unstructured.Unstructured {
+// deploymentWithout returns deploymentYAML with the lines holding any of cut removed.
+func deploymentWithout(t *testing.T, cut ...string) *unstructured.Unstructured {
 	t.Helper()
 	var keep []string
 outer:
@@ -65,11 +68,11 @@ outer:
 		}
 		keep = append(keep, l)
 	}
-	return obj(t, strings.Join(keep, "\n"))
+	return fromYAML(t, strings.Join(keep, "\n"))
 }
 
 func TestNormalize(t *testing.T) {
-	liveWithManagers := obj(t, deploymentYAML)
+	liveWithManagers := fromYAML(t, deploymentYAML)
 	liveWithManagers.Object["metadata"].(map[string]any)["managedFields"] = []any{
 		map[string]any{"manager": "kube-controller-manager", "operation": "Update", "apiVersion": "apps/v1", "fieldsType": "FieldsV1",
 			"fieldsV1": map[string]any{"f:spec": map[string]any{"f:replicas": map[string]any{}}}},
@@ -90,39 +93,39 @@ func TestNormalize(t *testing.T) {
 	}{{
 		name:  "a json pointer removes spec.replicas",
 		rules: []v1alpha1.ResourceIgnoreDifferences{{Group: "apps", Kind: "Deployment", JSONPointers: []string{"/spec/replicas"}}},
-		want:  without(t, "replicas: 3"),
+		want:  deploymentWithout(t, "replicas: 3"),
 	}, {
 		name:  "an escaped pointer removes an annotation whose key holds a slash",
 		rules: []v1alpha1.ResourceIgnoreDifferences{{Group: "apps", Kind: "Deployment", JSONPointers: []string{"/metadata/annotations/example.com~1x"}}},
-		want:  without(t, `example.com/x: "1"`),
+		want:  deploymentWithout(t, `example.com/x: "1"`),
 	}, {
 		name:  "a pointer with an array index removes that element",
 		rules: []v1alpha1.ResourceIgnoreDifferences{{Group: "apps", Kind: "Deployment", JSONPointers: []string{"/spec/template/spec/containers/1"}}},
-		want:  without(t, "- name: sidecar", "image: sidecar:1"),
+		want:  deploymentWithout(t, "- name: sidecar", "image: sidecar:1"),
 	}, {
 		name: "a pointer to a missing field or index leaves the object as it is",
 		rules: []v1alpha1.ResourceIgnoreDifferences{{Group: "apps", Kind: "Deployment", JSONPointers: []string{
 			"/spec/paused", "/status/x/y", "/spec/template/spec/containers/5", "/spec/template/spec/containers/-", "/spec/template/spec/containers/01", "/spec/replicas/x",
 		}}},
-		want: obj(t, deploymentYAML),
+		want: fromYAML(t, deploymentYAML),
 	}, {
 		name:  "a jq expression removes the image of the selected container",
 		rules: []v1alpha1.ResourceIgnoreDifferences{{Group: "apps", Kind: "Deployment", JQPathExpressions: []string{`.spec.template.spec.containers[] | select(.name == "app") | .image`}}},
-		want:  without(t, "image: app:1"),
+		want:  deploymentWithout(t, "image: app:1"),
 	}, {
 		name:  "a jq expression on a missing field leaves the object as it is",
 		rules: []v1alpha1.ResourceIgnoreDifferences{{Group: "apps", Kind: "Deployment", JQPathExpressions: []string{`.spec.paused`}}},
-		want:  obj(t, deploymentYAML),
+		want:  fromYAML(t, deploymentYAML),
 	}, {
 		name:  "managed fields of kube-controller-manager remove spec.replicas",
 		rules: []v1alpha1.ResourceIgnoreDifferences{{Group: "apps", Kind: "Deployment", ManagedFieldsManagers: []string{"kube-controller-manager"}}},
 		live:  liveWithManagers,
-		want:  without(t, "replicas: 3"),
+		want:  deploymentWithout(t, "replicas: 3"),
 	}, {
-		name:  "managed fields in keyed list elements remove only the owned leaves",
+		name:  "managed fields in keyed list elements remove the owned leaves, key fields included",
 		rules: []v1alpha1.ResourceIgnoreDifferences{{Group: "apps", Kind: "Deployment", ManagedFieldsManagers: []string{"other"}}},
 		live:  liveWithManagers,
-		want: obj(t, `
+		want: fromYAML(t, `
 apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -138,7 +141,6 @@ spec:
       containers:
       - ports:
         - containerPort: 80
-        name: app
       - name: sidecar
         image: sidecar:1
 `),
@@ -146,15 +148,15 @@ spec:
 		name:  "a managed map member is kept while its listed children go",
 		rules: []v1alpha1.ResourceIgnoreDifferences{{Group: "apps", Kind: "Deployment", ManagedFieldsManagers: []string{"tether"}}},
 		live:  liveWithManagers,
-		want:  without(t, `keep: "1"`),
+		want:  deploymentWithout(t, `keep: "1"`),
 	}, {
 		name:  "managers without live leave the object as it is",
 		rules: []v1alpha1.ResourceIgnoreDifferences{{Group: "apps", Kind: "Deployment", ManagedFieldsManagers: []string{"kube-controller-manager"}}},
-		want:  obj(t, deploymentYAML),
+		want:  fromYAML(t, deploymentYAML),
 	}, {
 		name:  "a rule for another kind leaves the object as it is",
 		rules: []v1alpha1.ResourceIgnoreDifferences{{Group: "apps", Kind: "StatefulSet", JSONPointers: []string{"/spec/replicas"}}},
-		want:  obj(t, deploymentYAML),
+		want:  fromYAML(t, deploymentYAML),
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -162,7 +164,7 @@ spec:
 			if err != nil {
 				t.Fatalf("CompileIgnoreRules: %v", err)
 			}
-			got := obj(t, deploymentYAML)
+			got := fromYAML(t, deploymentYAML)
 			if err := Normalize(got, tt.live, rules); err != nil {
 				t.Fatalf("Normalize: %v", err)
 			}
@@ -225,20 +227,20 @@ func TestNormalizeJQErrorNamesObjectAndRule(t *testing.T) {
 	if err != nil {
 		t.Fatalf("CompileIgnoreRules: %v", err)
 	}
-	cm := configMap("a", "x")
+	cm := testConfigMap("a", "x")
 	err = Normalize(cm, nil, rules)
 	want := `ConfigMap/prod/cfg: ignoreDifferences[1].jqPathExpressions[0]: "error(\"boom\")": `
 	if err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("Normalize error = %v, want prefix %q", err, want)
 	}
-	if diff := cmp.Diff(configMap("a", "x"), cm); diff != "" {
+	if diff := cmp.Diff(testConfigMap("a", "x"), cm); diff != "" {
 		t.Errorf("object changed on error (-want +got):\n%s", diff)
 	}
 }
 
 func TestIgnoreRuleMatches(t *testing.T) {
-	deploy := obj(t, deploymentYAML)
-	cm := configMap("a", "x")
+	deploy := fromYAML(t, deploymentYAML)
+	cm := testConfigMap("a", "x")
 	ns := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": "prod"}}}
 	tests := []struct {
 		name string
@@ -299,5 +301,62 @@ func TestParsePointer(t *testing.T) {
 				t.Errorf("parsePointer (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestNormalizeManagedSetAndIndexElements(t *testing.T) {
+	manifest := `
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cfg
+  namespace: prod
+  finalizers: [a.example.com/x, b.example.com/y]
+spec:
+  args: [one, two, three]
+`
+	live := fromYAML(t, manifest)
+	live.Object["metadata"].(map[string]any)["managedFields"] = []any{map[string]any{
+		"manager": "ops", "operation": "Update", "apiVersion": "v1", "fieldsType": "FieldsV1",
+		"fieldsV1": map[string]any{
+			"f:metadata": map[string]any{"f:finalizers": map[string]any{`v:"a.example.com/x"`: map[string]any{}}},
+			"f:spec":     map[string]any{"f:args": map[string]any{"i:0": map[string]any{}, "i:2": map[string]any{}}},
+		},
+	}}
+	rules, err := CompileIgnoreRules([]v1alpha1.ResourceIgnoreDifferences{{Kind: "ConfigMap", ManagedFieldsManagers: []string{"ops"}}})
+	if err != nil {
+		t.Fatalf("CompileIgnoreRules: %v", err)
+	}
+	got := fromYAML(t, manifest)
+	if err := Normalize(got, live, rules); err != nil {
+		t.Fatalf("Normalize: %v", err)
+	}
+	want := fromYAML(t, `
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cfg
+  namespace: prod
+  finalizers: [b.example.com/y]
+spec:
+  args: [two]
+`)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Normalize (-want +got):\n%s", diff)
+	}
+}
+
+func TestNormalizeBoundsJQTime(t *testing.T) {
+	rules, err := CompileIgnoreRules([]v1alpha1.ResourceIgnoreDifferences{{Kind: "ConfigMap", JQPathExpressions: []string{`.data | repeat(.)`}}})
+	if err != nil {
+		t.Fatalf("CompileIgnoreRules: %v", err)
+	}
+	start := time.Now()
+	err = Normalize(testConfigMap("a", "x"), nil, rules)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Normalize error = %v, want a deadline exceeded", err)
+	}
+	if took := time.Since(start); took > 3*jqTimeout {
+		t.Errorf("Normalize took %v, want about %v", took, jqTimeout)
 	}
 }

@@ -1,0 +1,254 @@
+package plan
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/yaml"
+
+	"github.com/tether-gitops/tether/api/v1alpha1"
+	"github.com/tether-gitops/tether/internal/inventory"
+)
+
+var testApp = types.NamespacedName{Namespace: "argocd", Name: "api"}
+
+func obj(t *testing.T, y string) *unstructured.Unstructured {
+	t.Helper()
+	u := &unstructured.Unstructured{}
+	if err := yaml.Unmarshal([]byte(y), &u.Object); err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func marked(t *testing.T, y string) *unstructured.Unstructured {
+	u := obj(t, y)
+	inventory.Mark(u, testApp)
+	return u
+}
+
+func live(t *testing.T, objs ...*unstructured.Unstructured) map[inventory.Key]*unstructured.Unstructured {
+	m := map[inventory.Key]*unstructured.Unstructured{}
+	for _, o := range objs {
+		m[inventory.KeyOf(o)] = o
+	}
+	return m
+}
+
+func actions(p *Plan) map[string]Action {
+	m := map[string]Action{}
+	for _, it := range p.Items {
+		m[it.Key.String()] = it.Action
+	}
+	return m
+}
+
+const deploy = `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: prod}
+spec:
+  replicas: 2
+  template:
+    spec:
+      containers: [{name: web, image: "web:1", ports: [{containerPort: 80}]}]
+`
+
+// liveDeploy is deploy as the API server returns it: defaults filled in.
+const liveDeploy = `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: prod, resourceVersion: "7", generation: 3, uid: abc,
+  managedFields: [{manager: tether}]}
+spec:
+  replicas: 2
+  strategy: {type: RollingUpdate}
+  template:
+    spec:
+      containers: [{name: web, image: "web:1", imagePullPolicy: IfNotPresent, ports: [{containerPort: 80, protocol: TCP}]}]
+status: {readyReplicas: 2}
+`
+
+func TestMakeDecidesEachObject(t *testing.T) {
+	d := marked(t, deploy)
+	l := marked(t, liveDeploy)
+
+	t.Run("a missing object is created", func(t *testing.T) {
+		p, err := Make(Input{App: testApp, Desired: []*unstructured.Unstructured{d}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := actions(p)["Deployment.apps/prod/web"]; got != ActionCreate || !p.OutOfSync() {
+			t.Fatalf("action = %s", got)
+		}
+	})
+
+	t.Run("server defaults alone are not a difference", func(t *testing.T) {
+		p, err := Make(Input{App: testApp, Desired: []*unstructured.Unstructured{d}, Live: live(t, l)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.OutOfSync() {
+			t.Fatalf("plan is out of sync: %+v", p.Items[0].Diff)
+		}
+	})
+
+	t.Run("a dry-run prediction equal to live is unchanged", func(t *testing.T) {
+		pred := l.DeepCopy()
+		pred.SetResourceVersion("7")
+		pred.SetManagedFields(nil)
+		p, err := Make(Input{App: testApp, Desired: []*unstructured.Unstructured{d}, Live: live(t, l), Predicted: live(t, pred)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.OutOfSync() {
+			t.Fatalf("out of sync: %s", p.Items[0].Diff)
+		}
+	})
+
+	t.Run("a changed field is an update with a diff", func(t *testing.T) {
+		scaled := l.DeepCopy()
+		_ = unstructured.SetNestedField(scaled.Object, int64(5), "spec", "replicas")
+		p, err := Make(Input{App: testApp, Desired: []*unstructured.Unstructured{d}, Live: live(t, scaled)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		it := p.Items[0]
+		if it.Action != ActionUpdate || !strings.Contains(it.Diff, "-  replicas: 5") || !strings.Contains(it.Diff, "+  replicas: 2") {
+			t.Fatalf("action %s, diff:\n%s", it.Action, it.Diff)
+		}
+	})
+
+	t.Run("ignoreDifferences hides an ignored field", func(t *testing.T) {
+		scaled := l.DeepCopy()
+		_ = unstructured.SetNestedField(scaled.Object, int64(5), "spec", "replicas")
+		rules, err := CompileIgnoreRules([]v1alpha1.ResourceIgnoreDifferences{{Group: "apps", Kind: "Deployment", JSONPointers: []string{"/spec/replicas"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := Make(Input{App: testApp, Desired: []*unstructured.Unstructured{d}, Live: live(t, scaled), Ignore: rules})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.OutOfSync() {
+			t.Fatalf("ignored field made the app out of sync:\n%s", p.Items[0].Diff)
+		}
+	})
+
+	t.Run("an object owned by another app names the owner", func(t *testing.T) {
+		other := obj(t, liveDeploy)
+		inventory.Mark(other, types.NamespacedName{Namespace: "argocd", Name: "other"})
+		p, err := Make(Input{App: testApp, Desired: []*unstructured.Unstructured{d}, Live: live(t, other)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Items[0].Owner != "argocd/other" {
+			t.Fatalf("owner = %q", p.Items[0].Owner)
+		}
+	})
+}
+
+func TestMakePrunesOnlyWhatTheAppApplied(t *testing.T) {
+	gone := marked(t, `{apiVersion: v1, kind: ConfigMap, metadata: {name: old, namespace: prod}}`)
+	keep := marked(t, `{apiVersion: v1, kind: ConfigMap, metadata: {name: keep, namespace: prod, annotations: {argocd.argoproj.io/sync-options: Prune=false}}}`)
+	copied := gone.DeepCopy()
+	copied.SetName("copy")
+	foreign := obj(t, `{apiVersion: v1, kind: ConfigMap, metadata: {name: foreign, namespace: prod}}`)
+	inv := []inventory.Key{inventory.KeyOf(gone), inventory.KeyOf(keep), inventory.KeyOf(copied), inventory.KeyOf(foreign),
+		{Kind: "ConfigMap", Namespace: "prod", Name: "already-deleted"}}
+	lv := live(t, gone, keep, copied, foreign)
+
+	p, err := Make(Input{App: testApp, Live: lv, Inventory: inv, Prune: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]Action{"ConfigMap/prod/old": ActionPrune, "ConfigMap/prod/keep": ActionPruneSkipped}
+	if diff := cmp.Diff(want, actions(p)); diff != "" {
+		t.Errorf("with prune (-want +got):\n%s", diff)
+	}
+	p, err = Make(Input{App: testApp, Live: lv, Inventory: inv, Prune: false})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = map[string]Action{"ConfigMap/prod/old": ActionPruneSkipped, "ConfigMap/prod/keep": ActionPruneSkipped}
+	if diff := cmp.Diff(want, actions(p)); diff != "" {
+		t.Errorf("without prune (-want +got):\n%s", diff)
+	}
+}
+
+func TestMakeNamesBadAnnotations(t *testing.T) {
+	bad := marked(t, `{apiVersion: v1, kind: ConfigMap, metadata: {name: bad, namespace: prod, annotations: {argocd.argoproj.io/sync-wave: "one"}}}`)
+	badOpt := marked(t, `{apiVersion: v1, kind: ConfigMap, metadata: {name: opt, namespace: prod, annotations: {argocd.argoproj.io/sync-options: "Frobnicate=true"}}}`)
+	good := marked(t, `{apiVersion: v1, kind: ConfigMap, metadata: {name: good, namespace: prod}}`)
+	p, err := Make(Input{App: testApp, Desired: []*unstructured.Unstructured{bad, badOpt, good}})
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	for _, want := range []string{"ConfigMap/prod/bad", "argocd.argoproj.io/sync-wave", `"one"`, "ConfigMap/prod/opt", "Frobnicate"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+	if len(p.Items) != 1 || p.Items[0].Key.Name != "good" {
+		t.Errorf("valid objects must still be planned: %+v", p.Items)
+	}
+}
+
+func TestItemsAreOrderedByWaveThenKind(t *testing.T) {
+	objs := []*unstructured.Unstructured{
+		marked(t, `{apiVersion: apps/v1, kind: Deployment, metadata: {name: a, namespace: prod}}`),
+		marked(t, `{apiVersion: example.com/v1, kind: Widget, metadata: {name: w, namespace: prod}}`),
+		marked(t, `{apiVersion: v1, kind: ConfigMap, metadata: {name: late, namespace: prod, annotations: {argocd.argoproj.io/sync-wave: "2"}}}`),
+		marked(t, `{apiVersion: v1, kind: Namespace, metadata: {name: prod}}`),
+		marked(t, `{apiVersion: apiextensions.k8s.io/v1, kind: CustomResourceDefinition, metadata: {name: widgets.example.com}}`),
+		marked(t, `{apiVersion: v1, kind: Service, metadata: {name: early, namespace: prod, annotations: {argocd.argoproj.io/sync-wave: "-1"}}}`),
+	}
+	p, err := Make(Input{App: testApp, Desired: objs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, it := range p.Items {
+		got = append(got, it.Key.Kind)
+	}
+	want := []string{"Service", "Namespace", "CustomResourceDefinition", "Deployment", "Widget", "ConfigMap"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("order (-want +got):\n%s", diff)
+	}
+}
+
+func TestSecretDiffsAreMasked(t *testing.T) {
+	d := marked(t, `{apiVersion: v1, kind: Secret, metadata: {name: db, namespace: prod}, stringData: {password: hunter2-new}}`)
+	l := marked(t, `{apiVersion: v1, kind: Secret, metadata: {name: db, namespace: prod}, data: {password: aHVudGVyMi1vbGQ=}}`)
+	p, err := Make(Input{App: testApp, Desired: []*unstructured.Unstructured{d}, Live: live(t, l)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	diff := p.Items[0].Diff
+	for _, secret := range []string{"hunter2", "aHVudGVyMi1vbGQ="} {
+		if strings.Contains(diff, secret) {
+			t.Fatalf("diff shows a secret value %q:\n%s", secret, diff)
+		}
+	}
+	if p.Items[0].Action != ActionUpdate {
+		t.Fatalf("action = %s", p.Items[0].Action)
+	}
+}
+
+func TestParseSyncOptions(t *testing.T) {
+	o, err := ParseSyncOptions("CreateNamespace=true", "Prune=false, PruneLast=true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !o.Bool("CreateNamespace") || !o.IsFalse("Prune") || !o.Bool("PruneLast") {
+		t.Errorf("parsed %v", o)
+	}
+	for _, bad := range []string{"Nope=true", "CreateNamespace", "PrunePropagationPolicy=sideways"} {
+		if _, err := ParseSyncOptions(bad); err == nil || !strings.Contains(err.Error(), bad) {
+			t.Errorf("ParseSyncOptions(%q) error = %v", bad, err)
+		}
+	}
+}
