@@ -1,0 +1,200 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/tether-gitops/tether/internal/inventory"
+	"github.com/tether-gitops/tether/internal/plan"
+)
+
+// Result statuses of one object, as Argo CD names them.
+const (
+	StatusSynced       = "Synced"
+	StatusSyncFailed   = "SyncFailed"
+	StatusPruned       = "Pruned"
+	StatusPruneSkipped = "PruneSkipped"
+)
+
+// SyncOptions configure one sync.
+type SyncOptions struct {
+	App types.NamespacedName
+	// DryRun validates everything and reports what would change.
+	DryRun bool
+	// CreateNamespace, when not empty, is created first if missing.
+	CreateNamespace string
+	// CRDTimeout bounds the wait for a CRD to become Established.
+	CRDTimeout time.Duration
+}
+
+// ObjectResult is what the sync did to one object.
+type ObjectResult struct {
+	Key     inventory.Key
+	Version string
+	Status  string
+	Message string
+	Wave    int
+	// Object is the object as the API server returned it after apply.
+	Object *unstructured.Unstructured
+}
+
+// Result is the outcome of a sync, also when it failed part-way.
+type Result struct {
+	Objects []ObjectResult
+}
+
+// Sync runs p. It returns the results so far together with any error.
+func (a *Applier) Sync(ctx context.Context, p *plan.Plan, opts SyncOptions) (*Result, error) {
+	if opts.CRDTimeout == 0 {
+		opts.CRDTimeout = time.Minute
+	}
+	res := &Result{}
+	if err := a.validate(ctx, p, opts); err != nil {
+		return res, err
+	}
+	if opts.CreateNamespace != "" && !opts.DryRun {
+		if err := a.ensureNamespace(ctx, opts.CreateNamespace); err != nil {
+			return res, err
+		}
+	}
+	var failed []error
+	wave, started := 0, false
+	for _, it := range p.Items {
+		if it.Action == plan.ActionPrune || it.Action == plan.ActionPruneSkipped {
+			continue
+		}
+		if started && it.Wave != wave && len(failed) > 0 {
+			break // a failed wave stops the later ones
+		}
+		wave, started = it.Wave, true
+		r := a.syncObject(ctx, it, opts)
+		res.Objects = append(res.Objects, r)
+		if r.Status == StatusSyncFailed {
+			failed = append(failed, errors.New(r.Message))
+		}
+	}
+	if len(failed) > 0 {
+		return res, fmt.Errorf("sync failed, prune skipped: %w", errors.Join(failed...))
+	}
+	res.Objects = append(res.Objects, a.prune(ctx, p, opts)...)
+	for _, r := range res.Objects {
+		if r.Status == StatusSyncFailed {
+			failed = append(failed, errors.New(r.Message))
+		}
+	}
+	return res, errors.Join(failed...)
+}
+
+func (a *Applier) syncObject(ctx context.Context, it plan.Item, opts SyncOptions) ObjectResult {
+	r := ObjectResult{Key: it.Key, Version: it.Desired.GroupVersionKind().Version, Wave: it.Wave, Status: StatusSynced}
+	switch {
+	case it.Action == plan.ActionUnchanged:
+		r.Message, r.Object = "unchanged", it.Live
+		return r
+	case opts.DryRun:
+		r.Message = "would be " + map[plan.Action]string{plan.ActionCreate: "created", plan.ActionUpdate: "configured"}[it.Action] + " (dry run)"
+		return r
+	}
+	out, err := a.Apply(ctx, it.Desired, opts.App, it.Live)
+	if err != nil {
+		r.Status, r.Message = StatusSyncFailed, fmt.Sprintf("%s: apply failed: %v", it.Key, err)
+		return r
+	}
+	r.Object = out
+	r.Message = "configured"
+	if it.Action == plan.ActionCreate {
+		r.Message = "created"
+	}
+	slog.Default().DebugContext(ctx, "applied", "app", opts.App.String(), "object", it.Key.String(), "action", string(it.Action))
+	if it.Key.Kind == "CustomResourceDefinition" && it.Key.Group == "apiextensions.k8s.io" {
+		if err := a.WaitEstablished(ctx, out, opts.CRDTimeout); err != nil {
+			r.Status, r.Message = StatusSyncFailed, err.Error()
+		}
+	}
+	return r
+}
+
+// prune deletes what the plan marks for pruning, in reverse order (last
+// wave first), honouring PrunePropagationPolicy.
+func (a *Applier) prune(ctx context.Context, p *plan.Plan, opts SyncOptions) []ObjectResult {
+	var out []ObjectResult
+	for i := len(p.Items) - 1; i >= 0; i-- {
+		it := p.Items[i]
+		if it.Action != plan.ActionPrune && it.Action != plan.ActionPruneSkipped {
+			continue
+		}
+		r := ObjectResult{Key: it.Key, Version: it.Live.GroupVersionKind().Version, Wave: it.Wave}
+		switch {
+		case it.Action == plan.ActionPruneSkipped:
+			r.Status, r.Message = StatusPruneSkipped, "ignored (requires pruning)"
+		case opts.DryRun:
+			r.Status, r.Message = StatusPruned, "would be pruned (dry run)"
+		default:
+			if err := a.Delete(ctx, it.Live, it.Options["PrunePropagationPolicy"]); err != nil {
+				r.Status, r.Message = StatusSyncFailed, fmt.Sprintf("%s: prune failed: %v", it.Key, err)
+			} else {
+				r.Status, r.Message = StatusPruned, "pruned"
+			}
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// validate refuses the whole sync, before anything is written, when an
+// object belongs to another app or the API server would reject it.
+func (a *Applier) validate(ctx context.Context, p *plan.Plan, opts SyncOptions) error {
+	var errs []error
+	for _, it := range p.Items {
+		if it.Desired == nil || it.Action == plan.ActionUnchanged {
+			continue
+		}
+		if it.Owner != "" {
+			errs = append(errs, fmt.Errorf("%s: already managed by app %s; not taken over", it.Key, it.Owner))
+			continue
+		}
+		if it.Options.IsFalse("Validate") {
+			continue
+		}
+		if _, err := a.DryRun(ctx, it.Desired); err != nil {
+			if IsMissingNamespace(err) || isUnknownKind(err) {
+				continue // created by this sync: checked when applied
+			}
+			errs = append(errs, fmt.Errorf("%s: rejected by the API server: %w", it.Key, err))
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("sync refused, nothing applied: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+// isUnknownKind reports a kind the cluster does not serve yet (its CRD is
+// part of the same sync).
+func isUnknownKind(err error) bool { return meta.IsNoMatchError(err) }
+
+func (a *Applier) ensureNamespace(ctx context.Context, name string) error {
+	m, err := a.Client.Map(corev1.SchemeGroupVersion.WithKind("Namespace"))
+	if err != nil {
+		return err
+	}
+	ns := &unstructured.Unstructured{}
+	ns.SetAPIVersion("v1")
+	ns.SetKind("Namespace")
+	ns.SetName(name)
+	_, err = a.Client.Resource(m, "").Create(ctx, ns, metav1.CreateOptions{FieldManager: FieldManager})
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("Namespace/%s: create (CreateNamespace=true): %w", name, err)
+	}
+	return nil
+}

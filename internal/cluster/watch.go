@@ -1,0 +1,116 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic/dynamicinformer"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/tether-gitops/tether/internal/inventory"
+)
+
+// Watcher caches the managed objects of one cluster, one informer per
+// resource, and reports every change with the app label of the object.
+type Watcher struct {
+	client   *Client
+	onChange func(appLabel string, obj *unstructured.Unstructured)
+
+	mu        sync.Mutex
+	factory   dynamicinformer.DynamicSharedInformerFactory
+	informers map[schema.GroupVersionResource]cache.SharedIndexInformer
+	stop      chan struct{}
+}
+
+// NewWatcher creates a watcher; onChange is called for every add, update
+// and delete of a managed object (from informer goroutines: keep it cheap).
+func NewWatcher(c *Client, onChange func(appLabel string, obj *unstructured.Unstructured)) *Watcher {
+	factory := dynamicinformer.NewFilteredDynamicSharedInformerFactory(c.Dynamic, 0, metav1.NamespaceAll, func(o *metav1.ListOptions) {
+		o.LabelSelector = inventory.AppLabel
+	})
+	return &Watcher{client: c, onChange: onChange, factory: factory, informers: map[schema.GroupVersionResource]cache.SharedIndexInformer{}, stop: make(chan struct{})}
+}
+
+// Stop ends every informer.
+func (w *Watcher) Stop() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	select {
+	case <-w.stop:
+	default:
+		close(w.stop)
+	}
+}
+
+// Ensure starts watching gvr if not yet, and waits for its first listing.
+func (w *Watcher) Ensure(ctx context.Context, gvr schema.GroupVersionResource) error {
+	w.mu.Lock()
+	inf, ok := w.informers[gvr]
+	if !ok {
+		inf = w.factory.ForResource(gvr).Informer()
+		_ = inf.SetTransform(stripManagedFieldsNoise)
+		_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+			AddFunc:    func(o any) { w.notify(o) },
+			UpdateFunc: func(_, o any) { w.notify(o) },
+			DeleteFunc: func(o any) { w.notify(o) },
+		})
+		w.informers[gvr] = inf
+		go inf.Run(w.stop)
+	}
+	w.mu.Unlock()
+	if inf.HasSynced() {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
+		return fmt.Errorf("watch %s: cache did not sync", gvr)
+	}
+	return nil
+}
+
+// Get returns the cached object, or nil when the cache holds none. Call
+// Ensure for the resource first.
+func (w *Watcher) Get(gvr schema.GroupVersionResource, namespace, name string) *unstructured.Unstructured {
+	w.mu.Lock()
+	inf, ok := w.informers[gvr]
+	w.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	key := name
+	if namespace != "" {
+		key = namespace + "/" + name
+	}
+	o, exists, err := inf.GetStore().GetByKey(key)
+	if err != nil || !exists {
+		return nil
+	}
+	return o.(*unstructured.Unstructured)
+}
+
+func (w *Watcher) notify(o any) {
+	if d, ok := o.(cache.DeletedFinalStateUnknown); ok {
+		o = d.Obj
+	}
+	u, ok := o.(*unstructured.Unstructured)
+	if !ok || w.onChange == nil {
+		return
+	}
+	w.onChange(u.GetLabels()[inventory.AppLabel], u)
+}
+
+// stripManagedFieldsNoise keeps managedFields (ignoreDifferences by manager
+// needs them) but drops the last-applied annotation copy kubectl leaves,
+// which can be as large as the object itself.
+func stripManagedFieldsNoise(o any) (any, error) {
+	if u, ok := o.(*unstructured.Unstructured); ok {
+		unstructured.RemoveNestedField(u.Object, "metadata", "annotations", "kubectl.kubernetes.io/last-applied-configuration")
+	}
+	return o, nil
+}

@@ -1,0 +1,298 @@
+package controller
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/tether-gitops/tether/api/v1alpha1"
+	"github.com/tether-gitops/tether/internal/health"
+	"github.com/tether-gitops/tether/internal/inventory"
+	"github.com/tether-gitops/tether/internal/plan"
+	"github.com/tether-gitops/tether/internal/record"
+	"github.com/tether-gitops/tether/internal/source"
+)
+
+// comparison is one run of source -> render -> plan for an app.
+type comparison struct {
+	source     v1alpha1.ApplicationSource
+	snapshot   *source.Snapshot
+	sourceType string
+	desired    []*unstructured.Unstructured
+	live       map[inventory.Key]*unstructured.Unstructured
+	plan       *plan.Plan
+	planErr    error
+	options    plan.SyncOptions
+	specHash   string
+}
+
+func (c *comparison) healthOf(k inventory.Key) *health.Status {
+	h := health.Compute(c.live[k])
+	return &h
+}
+
+// compare resolves the app's revision (or the operation's), renders it and
+// plans against the live objects. A plan error (an invalid annotation, say)
+// is returned with the comparison, which then holds the valid part.
+func (r *Reconciler) compare(ctx context.Context, app *v1alpha1.Application, op *v1alpha1.Operation, refresh bool) (*comparison, error) {
+	key := types.NamespacedName{Namespace: app.Namespace, Name: app.Name}
+	c := &comparison{source: *app.Spec.Source}
+	prune := app.Spec.SyncPolicy != nil && app.Spec.SyncPolicy.Automated.IsEnabled() && app.Spec.SyncPolicy.Automated.Prune
+	if op != nil && op.Sync != nil {
+		if op.Sync.Source != nil {
+			c.source = *op.Sync.Source
+		}
+		if op.Sync.Revision != "" {
+			c.source.TargetRevision = op.Sync.Revision
+		}
+		prune = op.Sync.Prune
+	}
+	if err := checkDestination(app.Spec.Destination); err != nil {
+		return nil, err
+	}
+	creds, err := r.credentials(ctx, c.source.RepoURL)
+	if err != nil {
+		return nil, fmt.Errorf("repository %s: read credentials: %w", source.RedactURL(c.source.RepoURL), err)
+	}
+	maxAge := r.opts.PollInterval
+	if refresh {
+		maxAge = 0
+	}
+	commit, err := r.sources.Resolve(ctx, c.source.RepoURL, c.source.TargetRevision, creds, maxAge)
+	if err != nil {
+		return nil, err
+	}
+	if c.snapshot, err = r.sources.Snapshot(ctx, c.source.RepoURL, commit, creds); err != nil {
+		return nil, err
+	}
+	c.sourceType, c.desired, err = r.renders.render(ctx, key.String(), c.snapshot, c.source, app.Name, app.Spec.Destination.Namespace)
+	if err != nil {
+		return nil, fmt.Errorf("render %s at %s: %w", pathOrRoot(c.source.Path), short(commit), err)
+	}
+	var optList []string
+	if app.Spec.SyncPolicy != nil {
+		optList = app.Spec.SyncPolicy.SyncOptions
+	}
+	if op != nil && op.Sync != nil {
+		optList = append(append([]string(nil), optList...), op.Sync.SyncOptions...)
+	}
+	if c.options, err = plan.ParseSyncOptions(optList...); err != nil {
+		return nil, fmt.Errorf("spec.syncPolicy.syncOptions: %w", err)
+	}
+	rules, err := plan.CompileIgnoreRules(app.Spec.IgnoreDifferences)
+	if err != nil {
+		return nil, fmt.Errorf("spec.%w", err)
+	}
+	if err := r.prepare(key, app.Spec.Destination.Namespace, c.desired); err != nil {
+		return nil, err
+	}
+	inv := record.Inventory(app.Status.Resources)
+	c.live, err = r.liveObjects(ctx, key, c.desired, inv)
+	if err != nil {
+		return nil, err
+	}
+	predicted := r.predict(ctx, key, c.desired, c.live)
+	c.plan, c.planErr = plan.Make(plan.Input{
+		App: key, Desired: c.desired, Live: c.live, Predicted: predicted,
+		Inventory: inv, Ignore: rules, Options: c.options, Prune: prune,
+	})
+	c.specHash = hashOf(app.Spec)
+	return c, c.planErr
+}
+
+// prepare sets the destination namespace on namespaced objects that have
+// none, clears it on cluster-scoped ones, and marks every object as the app's.
+func (r *Reconciler) prepare(app types.NamespacedName, namespace string, objs []*unstructured.Unstructured) error {
+	crdScopes := map[string]bool{} // group/kind -> namespaced, from CRDs in the same app
+	for _, o := range objs {
+		if o.GetKind() == "CustomResourceDefinition" {
+			g, _, _ := unstructured.NestedString(o.Object, "spec", "group")
+			k, _, _ := unstructured.NestedString(o.Object, "spec", "names", "kind")
+			s, _, _ := unstructured.NestedString(o.Object, "spec", "scope")
+			crdScopes[g+"/"+k] = s != "Cluster"
+		}
+	}
+	seen := map[inventory.Key]bool{}
+	for _, o := range objs {
+		gvk := o.GroupVersionKind()
+		namespaced := true
+		if m, err := r.cluster.Map(gvk); err == nil {
+			namespaced = m.Namespaced
+		} else if s, ok := crdScopes[gvk.Group+"/"+gvk.Kind]; ok {
+			namespaced = s
+		} else if meta.IsNoMatchError(err) {
+			return fmt.Errorf("%s/%s: kind %s is not served by the cluster and no CustomResourceDefinition in the app defines it", gvk.Kind, o.GetName(), gvk.GroupVersion().String()+"/"+gvk.Kind)
+		}
+		switch {
+		case namespaced && o.GetNamespace() == "":
+			if namespace == "" {
+				return fmt.Errorf("%s/%s: namespaced object without a namespace, and spec.destination.namespace is empty", gvk.Kind, o.GetName())
+			}
+			o.SetNamespace(namespace)
+		case !namespaced:
+			o.SetNamespace("")
+		}
+		k := inventory.KeyOf(o)
+		if seen[k] {
+			return fmt.Errorf("%s: rendered twice", k)
+		}
+		seen[k] = true
+		inventory.Mark(o, app)
+	}
+	return nil
+}
+
+// liveObjects reads the live state of the desired and inventory objects
+// from the watch cache. Desired objects the app never applied are read from
+// the API server once (they may exist without tether's label).
+func (r *Reconciler) liveObjects(ctx context.Context, app types.NamespacedName, desired []*unstructured.Unstructured, inv []inventory.Key) (map[inventory.Key]*unstructured.Unstructured, error) {
+	out := map[inventory.Key]*unstructured.Unstructured{}
+	known := map[inventory.Key]bool{}
+	for _, k := range inv {
+		known[k] = true
+	}
+	lookup := func(k inventory.Key, version string, direct bool) error {
+		m, err := r.cluster.Map(k.GroupKind().WithVersion(version))
+		if err != nil {
+			return nil // kind not served (yet): missing
+		}
+		if err := r.watcher.Ensure(ctx, m.GVR); err != nil {
+			return err
+		}
+		obj := r.watcher.Get(m.GVR, k.Namespace, k.Name)
+		obj = r.freshest(app, k, obj)
+		if obj == nil && direct {
+			if obj, err = r.applier.Get(ctx, k, version); err != nil {
+				return fmt.Errorf("%s: read: %w", k, err)
+			}
+		}
+		if obj != nil {
+			out[k] = obj
+		}
+		return nil
+	}
+	for _, d := range desired {
+		k := inventory.KeyOf(d)
+		if err := lookup(k, d.GroupVersionKind().Version, !known[k]); err != nil {
+			return nil, err
+		}
+	}
+	for _, k := range inv {
+		if _, ok := out[k]; !ok {
+			if err := lookup(k, "", false); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
+
+// freshest returns what tether itself applied last when the watch cache
+// still holds an older version of the object.
+func (r *Reconciler) freshest(app types.NamespacedName, k inventory.Key, cached *unstructured.Unstructured) *unstructured.Unstructured {
+	r.mu.Lock()
+	applied := r.applied[objKey(app, k)]
+	r.mu.Unlock()
+	if applied == nil || cached == nil {
+		return cached
+	}
+	a, errA := strconv.ParseUint(applied.GetResourceVersion(), 10, 64)
+	c, errC := strconv.ParseUint(cached.GetResourceVersion(), 10, 64)
+	if errA == nil && errC == nil && c < a {
+		return applied
+	}
+	return cached
+}
+
+// predict returns server-side dry-run results for objects that exist,
+// cached by desired content and live resourceVersion: an unchanged object
+// costs no request at all.
+func (r *Reconciler) predict(ctx context.Context, app types.NamespacedName, desired []*unstructured.Unstructured, live map[inventory.Key]*unstructured.Unstructured) map[inventory.Key]*unstructured.Unstructured {
+	out := map[inventory.Key]*unstructured.Unstructured{}
+	for _, d := range desired {
+		k := inventory.KeyOf(d)
+		l := live[k]
+		if l == nil {
+			continue
+		}
+		ok, want := objKey(app, k), hashOf(d.Object)+"|"+l.GetResourceVersion()
+		r.mu.Lock()
+		e, hit := r.dryRuns[ok]
+		r.mu.Unlock()
+		if !hit || e.input != want {
+			p, err := r.applier.DryRun(ctx, d)
+			if err != nil {
+				continue // compared on the fields tether sets instead
+			}
+			e = dryRun{input: want, result: p}
+			r.mu.Lock()
+			r.dryRuns[ok] = e
+			r.mu.Unlock()
+		}
+		out[k] = e.result
+	}
+	return out
+}
+
+func checkDestination(d v1alpha1.ApplicationDestination) error {
+	if d.Server == v1alpha1.InClusterServer || (d.Server == "" && (d.Name == v1alpha1.InClusterName || d.Name == "")) {
+		return nil
+	}
+	target := d.Server
+	if target == "" {
+		target = d.Name
+	}
+	return fmt.Errorf("spec.destination: cluster %q is not registered (only %s is known)", target, v1alpha1.InClusterServer)
+}
+
+func hashOf(v any) string {
+	b, _ := json.Marshal(v)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:12])
+}
+
+func images(objs []*unstructured.Unstructured) []string {
+	set := map[string]bool{}
+	for _, o := range objs {
+		for _, path := range [][]string{{"spec", "template", "spec"}, {"spec"}, {"spec", "jobTemplate", "spec", "template", "spec"}} {
+			for _, field := range []string{"containers", "initContainers"} {
+				cs, _, _ := unstructured.NestedSlice(o.Object, append(append([]string{}, path...), field)...)
+				for _, c := range cs {
+					if m, ok := c.(map[string]any); ok {
+						if img, ok := m["image"].(string); ok && img != "" {
+							set[img] = true
+						}
+					}
+				}
+			}
+		}
+	}
+	out := make([]string, 0, len(set))
+	for i := range set {
+		out = append(out, i)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func pathOrRoot(p string) string {
+	if p == "" || p == "." {
+		return "the repository root"
+	}
+	return "path " + p
+}
+
+func short(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
+}

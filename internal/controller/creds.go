@@ -1,0 +1,67 @@
+package controller
+
+import (
+	"context"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/tether-gitops/tether/internal/source"
+)
+
+// Secret labels of Argo CD's repository credentials.
+const (
+	SecretTypeLabel     = "argocd.argoproj.io/secret-type"
+	SecretTypeRepo      = "repository"
+	SecretTypeRepoCreds = "repo-creds"
+	knownHostsConfigMap = "argocd-ssh-known-hosts-cm"
+)
+
+// credentials finds the credentials for repoURL: a `repository` Secret whose
+// url equals it, else the `repo-creds` Secret with the longest url prefix.
+func (r *Reconciler) credentials(ctx context.Context, repoURL string) (*source.Credentials, error) {
+	var list corev1.SecretList
+	if err := r.client.List(ctx, &list, client.InNamespace(r.opts.Namespace), client.HasLabels{SecretTypeLabel}); err != nil {
+		return nil, err
+	}
+	var best *corev1.Secret
+	bestLen := -1
+	for i := range list.Items {
+		s := &list.Items[i]
+		url := string(s.Data["url"])
+		switch s.Labels[SecretTypeLabel] {
+		case SecretTypeRepo:
+			if normalizeURL(url) == normalizeURL(repoURL) {
+				best, bestLen = s, 1<<30
+			}
+		case SecretTypeRepoCreds:
+			if strings.HasPrefix(normalizeURL(repoURL), normalizeURL(url)) && len(url) > bestLen {
+				best, bestLen = s, len(url)
+			}
+		}
+	}
+	creds := &source.Credentials{}
+	if best != nil {
+		d := best.Data
+		creds.Username = string(d["username"])
+		creds.Password = string(d["password"])
+		creds.BearerToken = string(d["bearerToken"])
+		creds.SSHPrivateKey = d["sshPrivateKey"]
+		creds.KnownHosts = d["sshKnownHosts"]
+		creds.Insecure = string(d["insecure"]) == "true"
+	}
+	if source.IsSSH(repoURL) && len(creds.KnownHosts) == 0 {
+		var cm corev1.ConfigMap
+		if err := r.client.Get(ctx, client.ObjectKey{Namespace: r.opts.Namespace, Name: knownHostsConfigMap}, &cm); err == nil {
+			creds.KnownHosts = []byte(cm.Data["ssh_known_hosts"])
+		}
+	}
+	return creds, nil
+}
+
+func normalizeURL(u string) string {
+	u = strings.TrimSpace(strings.ToLower(u))
+	u = strings.TrimSuffix(u, "/")
+	return strings.TrimSuffix(u, ".git")
+}

@@ -1,0 +1,86 @@
+package controller
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/tether-gitops/tether/api/v1alpha1"
+	"github.com/tether-gitops/tether/internal/inventory"
+	"github.com/tether-gitops/tether/internal/record"
+)
+
+// finalize handles a deleted Application: with the resources finalizer,
+// its objects are deleted (foreground by default, background with the
+// "/background" variant) and the finalizer removed once they are gone;
+// without it, the objects stay.
+func (r *Reconciler) finalize(ctx context.Context, app *v1alpha1.Application) (ctrl.Result, error) {
+	key := types.NamespacedName{Namespace: app.Namespace, Name: app.Name}
+	var ours []string
+	for _, f := range app.Finalizers {
+		if f == v1alpha1.ResourcesFinalizer || strings.HasPrefix(f, v1alpha1.ResourcesFinalizer+"/") {
+			ours = append(ours, f)
+		}
+	}
+	if len(ours) == 0 {
+		r.forget(key)
+		return ctrl.Result{}, nil
+	}
+	policy := "foreground"
+	if strings.HasSuffix(ours[0], "/background") {
+		policy = "background"
+	}
+	remaining := 0
+	for _, k := range record.Inventory(app.Status.Resources) {
+		live, err := r.applier.Get(ctx, k, "")
+		if err != nil {
+			return ctrl.Result{}, fmt.Errorf("%s: read before delete: %w", k, err)
+		}
+		if live == nil || !inventory.BelongsTo(live, key) {
+			continue
+		}
+		remaining++
+		if live.GetDeletionTimestamp() != nil {
+			continue
+		}
+		if err := r.applier.Delete(ctx, live, policy); err != nil {
+			r.event(app, "Warning", "DeletionError", fmt.Sprintf("%s: delete: %v", k, err))
+			return ctrl.Result{}, fmt.Errorf("%s: delete: %w", k, err)
+		}
+	}
+	if remaining > 0 {
+		return ctrl.Result{RequeueAfter: time.Second}, nil
+	}
+	keep := make([]string, 0, len(app.Finalizers))
+	for _, f := range app.Finalizers {
+		if !contains(ours, f) {
+			keep = append(keep, f)
+		}
+	}
+	b, _ := json.Marshal(map[string]any{"metadata": map[string]any{"finalizers": keep, "resourceVersion": app.ResourceVersion}})
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(v1alpha1.GroupVersion.WithKind(v1alpha1.ApplicationKind))
+	u.SetNamespace(app.Namespace)
+	u.SetName(app.Name)
+	if err := r.client.Patch(ctx, u, client.RawPatch(types.MergePatchType, b)); err != nil {
+		return ctrl.Result{}, fmt.Errorf("application %s: remove finalizer: %w", key, err)
+	}
+	r.forget(key)
+	return ctrl.Result{}, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,152 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/selection"
+	"k8s.io/apimachinery/pkg/types"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	"github.com/tether-gitops/tether/api/v1alpha1"
+	"github.com/tether-gitops/tether/internal/apply"
+	"github.com/tether-gitops/tether/internal/cluster"
+	gitsource "github.com/tether-gitops/tether/internal/source"
+)
+
+// Scheme returns the scheme of the kinds the controller reads.
+func Scheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	_ = clientgoscheme.AddToScheme(s)
+	_ = v1alpha1.AddToScheme(s)
+	return s
+}
+
+// New builds the controller manager for cfg. Start it with mgr.Start(ctx).
+func New(cfg *rest.Config, opts Options) (manager.Manager, *Reconciler, error) {
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = DefaultOptions().PollInterval
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = DefaultOptions().Workers
+	}
+	if opts.CacheDir == "" {
+		dir, err := os.UserCacheDir()
+		if err != nil {
+			dir = os.TempDir()
+		}
+		opts.CacheDir = filepath.Join(dir, "tether")
+	}
+	namespaces := map[string]cache.Config{opts.Namespace: {}}
+	for _, ns := range opts.AppNamespaces {
+		namespaces[ns] = cache.Config{}
+	}
+	secretSel := labels.NewSelector()
+	req, err := labels.NewRequirement(SecretTypeLabel, selection.Exists, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	secretSel = secretSel.Add(*req)
+	mgr, err := ctrl.NewManager(cfg, manager.Options{
+		Scheme:                 Scheme(),
+		Metrics:                metricsserver.Options{BindAddress: opts.MetricsAddr},
+		HealthProbeBindAddress: "0",
+		Cache: cache.Options{
+			DefaultNamespaces: namespaces,
+			ByObject:          map[client.Object]cache.ByObject{&corev1.Secret{}: {Label: secretSel}},
+		},
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("controller manager: %w", err)
+	}
+	cc, err := cluster.New(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	sources, err := gitsource.NewCache(gitsource.DefaultOptions(filepath.Join(opts.CacheDir, "git")))
+	if err != nil {
+		return nil, nil, err
+	}
+	r := &Reconciler{
+		opts:        opts,
+		client:      mgr.GetClient(),
+		cluster:     cc,
+		applier:     apply.New(cc),
+		sources:     sources,
+		renders:     newRenderCache(),
+		recorder:    mgr.GetEventRecorder("tether"),
+		wake:        make(chan event.TypedGenericEvent[client.Object], 1024),
+		appsByLabel: map[string]types.NamespacedName{},
+		dryRuns:     map[string]dryRun{},
+		applied:     map[string]*unstructured.Unstructured{},
+		lastAuto:    map[types.NamespacedName]string{},
+	}
+	r.watcher = cluster.NewWatcher(cc, r.onObjectChange)
+	appObj := &unstructured.Unstructured{}
+	appObj.SetGroupVersionKind(v1alpha1.GroupVersion.WithKind(v1alpha1.ApplicationKind))
+	err = ctrl.NewControllerManagedBy(mgr).
+		Named("application").
+		For(appObj).
+		WatchesRawSource(source.Channel(r.wake, &handler.EnqueueRequestForObject{})).
+		WithOptions(controller.Options{MaxConcurrentReconciles: opts.Workers}).
+		Complete(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
+		<-ctx.Done()
+		r.watcher.Stop()
+		return nil
+	})); err != nil {
+		return nil, nil, err
+	}
+	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
+		return ensureDefaultProjects(ctx, mgr.GetAPIReader(), mgr.GetClient(), opts.AppNamespaces)
+	})); err != nil {
+		return nil, nil, err
+	}
+	return mgr, r, nil
+}
+
+// ensureDefaultProjects creates the allow-everything "default" AppProject
+// in each app namespace where it is missing, as users expect.
+func ensureDefaultProjects(ctx context.Context, rd client.Reader, c client.Client, namespaces []string) error {
+	for _, ns := range namespaces {
+		var p v1alpha1.AppProject
+		err := rd.Get(ctx, client.ObjectKey{Namespace: ns, Name: v1alpha1.DefaultProject}, &p)
+		if err == nil || !apierrors.IsNotFound(err) {
+			continue
+		}
+		p = v1alpha1.AppProject{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: v1alpha1.DefaultProject},
+			Spec: v1alpha1.AppProjectSpec{
+				SourceRepos:              []string{"*"},
+				Destinations:             []v1alpha1.ApplicationDestination{{Server: "*", Namespace: "*"}},
+				ClusterResourceWhitelist: []v1alpha1.GroupKind{{Group: "*", Kind: "*"}},
+			},
+		}
+		if err := c.Create(ctx, &p); err != nil && !apierrors.IsAlreadyExists(err) && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("AppProject %s/default: create: %w", ns, err)
+		}
+	}
+	<-ctx.Done()
+	return nil
+}

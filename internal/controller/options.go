@@ -1,0 +1,33 @@
+package controller
+
+import (
+	"time"
+)
+
+// Options configure the controller.
+type Options struct {
+	// AppNamespaces are the namespaces watched for Applications.
+	AppNamespaces []string
+	// Namespace is tether's own namespace: repository and cluster Secrets.
+	Namespace string
+	// PollInterval is how often each repository's refs are checked (with
+	// up to 10% jitter); also the resync period of every app.
+	PollInterval time.Duration
+	// CacheDir holds the Git cache.
+	CacheDir string
+	// Workers is the number of apps reconciled at once.
+	Workers int
+	// MetricsAddr serves Prometheus metrics ("0" disables).
+	MetricsAddr string
+}
+
+// DefaultOptions returns the defaults of `tether controller`.
+func DefaultOptions() Options {
+	return Options{
+		AppNamespaces: []string{"argocd"},
+		Namespace:     "argocd",
+		PollInterval:  3 * time.Minute,
+		Workers:       8,
+		MetricsAddr:   "0",
+	}
+}

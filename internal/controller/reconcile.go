@@ -1,0 +1,135 @@
+package controller
+
+import (
+	"context"
+
+	"fmt"
+	"log/slog"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	"github.com/tether-gitops/tether/api/v1alpha1"
+	"github.com/tether-gitops/tether/internal/inventory"
+	"github.com/tether-gitops/tether/internal/record"
+)
+
+// Reconcile runs the pipeline for one Application.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	raw := &unstructured.Unstructured{}
+	raw.SetGroupVersionKind(v1alpha1.GroupVersion.WithKind(v1alpha1.ApplicationKind))
+	if err := r.client.Get(ctx, req.NamespacedName, raw); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.forget(req.NamespacedName)
+			return ctrl.Result{}, nil
+		}
+		return ctrl.Result{}, err
+	}
+	app := &v1alpha1.Application{}
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(raw.Object, app); err != nil {
+		return ctrl.Result{}, r.writeInvalid(ctx, app, raw, []string{fmt.Sprintf("spec: %v", err)})
+	}
+	log := slog.Default().With("app", req.NamespacedName.String())
+	ctx = withLogger(ctx, log)
+	r.remember(req.NamespacedName)
+
+	if app.DeletionTimestamp != nil {
+		return r.finalize(ctx, app)
+	}
+	if msgs := r.validate(ctx, app, raw); len(msgs) > 0 {
+		return ctrl.Result{}, r.writeInvalid(ctx, app, raw, msgs)
+	}
+	return r.reconcileApp(ctx, app)
+}
+
+// reconcileApp compares, syncs when asked or automated, and records.
+func (r *Reconciler) reconcileApp(ctx context.Context, app *v1alpha1.Application) (ctrl.Result, error) {
+	key := types.NamespacedName{Namespace: app.Namespace, Name: app.Name}
+	orig := app.DeepCopy()
+	now := metav1.Now()
+	refresh := app.Annotations[v1alpha1.RefreshAnnotation]
+	op := app.Operation
+
+	cmp, err := r.compare(ctx, app, op, refresh != "")
+	var conds []v1alpha1.ApplicationCondition
+	if err != nil {
+		conds = append(conds, record.Condition(v1alpha1.ConditionComparisonError, err.Error()))
+		app.Status.Sync.Status = v1alpha1.SyncStatusUnknown
+		if cmp == nil || cmp.plan == nil {
+			record.SetConditions(&app.Status, conds, now)
+			if op != nil {
+				r.failOperation(app, op, err, now)
+			}
+			if werr := r.writeStatus(ctx, orig, app, refresh, op != nil); werr != nil {
+				return ctrl.Result{}, werr
+			}
+			r.event(app, "Warning", "ComparisonError", err.Error())
+			return ctrl.Result{RequeueAfter: backoff(app)}, nil
+		}
+	}
+	for _, it := range cmp.plan.Items {
+		if it.Owner != "" {
+			conds = append(conds, record.Condition(v1alpha1.ConditionSharedResource,
+				fmt.Sprintf("%s is already managed by app %s; tether does not take it over", it.Key, it.Owner)))
+		}
+	}
+
+	trigger, syncOp := r.decideSync(app, cmp, op)
+	if syncOp != nil && err == nil {
+		r.runSync(ctx, app, cmp, syncOp, trigger, now)
+		if app.Status.OperationState != nil && app.Status.OperationState.Phase != v1alpha1.PhaseSucceeded {
+			conds = append(conds, record.Condition(v1alpha1.ConditionSyncError, app.Status.OperationState.Message))
+		}
+		// Compare again so status shows the state after the sync.
+		if after, cerr := r.compare(ctx, app, nil, false); cerr == nil {
+			cmp = after
+		}
+	} else if syncOp != nil && err != nil {
+		r.failOperation(app, op, err, now)
+	}
+	r.recordComparison(app, cmp)
+	record.SetConditions(&app.Status, conds, now)
+	if err := r.writeStatus(ctx, orig, app, refresh, op != nil); err != nil {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{RequeueAfter: jitter(r.opts.PollInterval, key.String())}, nil
+}
+
+// recordComparison puts a comparison's outcome into the status.
+func (r *Reconciler) recordComparison(app *v1alpha1.Application, cmp *comparison) {
+	resources, appHealth := record.Resources(cmp.plan, cmp.healthOf)
+	app.Status.Resources = resources
+	app.Status.Health = appHealth
+	app.Status.SourceType = cmp.sourceType
+	app.Status.Sync.Revision = cmp.snapshot.Commit
+	app.Status.Sync.ComparedTo = v1alpha1.ComparedTo{Source: *app.Spec.Source, Destination: app.Spec.Destination}
+	app.Status.Sync.Status = v1alpha1.SyncStatusSynced
+	if cmp.plan.OutOfSync() || cmp.planErr != nil {
+		app.Status.Sync.Status = v1alpha1.SyncStatusOutOfSync
+	}
+	app.Status.Summary.Images = images(cmp.desired)
+}
+
+// backoff is the retry delay after a comparison error: short at first.
+func backoff(app *v1alpha1.Application) time.Duration {
+	return 10 * time.Second
+}
+
+func (r *Reconciler) remember(app types.NamespacedName) {
+	r.mu.Lock()
+	r.appsByLabel[inventory.LabelValue(app)] = app
+	r.mu.Unlock()
+}
+
+func (r *Reconciler) forget(app types.NamespacedName) {
+	r.mu.Lock()
+	delete(r.appsByLabel, inventory.LabelValue(app))
+	delete(r.lastAuto, app)
+	r.mu.Unlock()
+	r.renders.forget(app.String())
+}

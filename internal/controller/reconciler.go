@@ -1,0 +1,93 @@
+package controller
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+
+	"github.com/tether-gitops/tether/internal/apply"
+	"github.com/tether-gitops/tether/internal/cluster"
+	"github.com/tether-gitops/tether/internal/source"
+)
+
+// Reconciler runs the pipeline for Applications.
+type Reconciler struct {
+	opts     Options
+	client   client.Client
+	cluster  *cluster.Client
+	applier  *apply.Applier
+	watcher  *cluster.Watcher
+	sources  *source.Cache
+	renders  *renderCache
+	recorder events.EventRecorder
+	// wake carries apps to reconcile because a managed object changed.
+	wake chan event.TypedGenericEvent[client.Object]
+
+	mu sync.Mutex
+	// appsByLabel maps the tether.dev/app label value to the app.
+	appsByLabel map[string]types.NamespacedName
+	// dryRuns caches one prediction per object, valid while the desired
+	// content and the live resourceVersion stay the same.
+	dryRuns map[string]dryRun
+	// applied keeps the object returned by tether's last apply, to see
+	// through a watch cache that has not caught up yet.
+	applied map[string]*unstructured.Unstructured
+	// lastAuto remembers the commit+spec of the last automated sync per app,
+	// so a failing sync is not retried in a loop for the same input.
+	lastAuto map[types.NamespacedName]string
+}
+
+// Stats is what the reconciler has done, for tests and metrics.
+type Stats struct {
+	Renders, LsRemotes, Fetches int64
+}
+
+// Stats returns counters.
+func (r *Reconciler) Stats() Stats {
+	ls, f := r.sources.Stats()
+	r.renders.mu.Lock()
+	defer r.renders.mu.Unlock()
+	return Stats{Renders: r.renders.renders, LsRemotes: ls, Fetches: f}
+}
+
+// onObjectChange is called by the watch cache for every change of a
+// managed object: the owning app is reconciled at once.
+func (r *Reconciler) onObjectChange(label string, _ *unstructured.Unstructured) {
+	r.mu.Lock()
+	app, ok := r.appsByLabel[label]
+	r.mu.Unlock()
+	if !ok {
+		return
+	}
+	u := &unstructured.Unstructured{}
+	u.SetNamespace(app.Namespace)
+	u.SetName(app.Name)
+	select {
+	case r.wake <- event.TypedGenericEvent[client.Object]{Object: u}:
+	default:
+		// The queue is full of wake-ups already; the periodic resync and the
+		// pending ones cover this change.
+		go func() { r.wake <- event.TypedGenericEvent[client.Object]{Object: u} }()
+	}
+}
+
+func jitter(d time.Duration, seed string) time.Duration {
+	var h uint32
+	for i := 0; i < len(seed); i++ {
+		h = h*31 + uint32(seed[i])
+	}
+	return d + time.Duration(int64(h%1000)*int64(d)/10000)
+}
+
+func objKey(app types.NamespacedName, k fmt.Stringer) string { return app.String() + "|" + k.String() }
+
+type dryRun struct {
+	input  string
+	result *unstructured.Unstructured
+}

@@ -1,0 +1,141 @@
+package controller
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/tether-gitops/tether/api/v1alpha1"
+	"github.com/tether-gitops/tether/internal/record"
+)
+
+// writeStatus writes the status when it changed (or reconciledAt is older
+// than the poll interval), removes a handled refresh annotation and clears
+// a handled operation. An app in sync costs no write.
+func (r *Reconciler) writeStatus(ctx context.Context, orig, app *v1alpha1.Application, refresh string, clearOp bool) error {
+	if refresh != "" || clearOp {
+		patch := map[string]any{}
+		if refresh != "" {
+			patch["metadata"] = map[string]any{"annotations": map[string]any{v1alpha1.RefreshAnnotation: nil}}
+		}
+		if clearOp {
+			patch["operation"] = nil
+		}
+		b, _ := json.Marshal(patch)
+		u := &unstructured.Unstructured{}
+		u.SetGroupVersionKind(v1alpha1.GroupVersion.WithKind(v1alpha1.ApplicationKind))
+		u.SetNamespace(app.Namespace)
+		u.SetName(app.Name)
+		if err := r.client.Patch(ctx, u, client.RawPatch(types.MergePatchType, b)); err != nil {
+			return fmt.Errorf("application %s/%s: clear refresh/operation: %w", app.Namespace, app.Name, err)
+		}
+	}
+	a, b := orig.Status.DeepCopy(), app.Status.DeepCopy()
+	a.ReconciledAt, b.ReconciledAt = nil, nil
+	stale := orig.Status.ReconciledAt == nil || time.Since(orig.Status.ReconciledAt.Time) >= r.opts.PollInterval
+	if equality.Semantic.DeepEqual(a, b) && !stale && refresh == "" {
+		return nil
+	}
+	now := metav1.Now()
+	app.Status.ReconciledAt = &now
+	body, err := json.Marshal(map[string]any{"status": app.Status})
+	if err != nil {
+		return err
+	}
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(v1alpha1.GroupVersion.WithKind(v1alpha1.ApplicationKind))
+	u.SetNamespace(app.Namespace)
+	u.SetName(app.Name)
+	if err := r.client.Status().Patch(ctx, u, client.RawPatch(types.MergePatchType, body)); err != nil {
+		return fmt.Errorf("application %s/%s: write status: %w", app.Namespace, app.Name, err)
+	}
+	return nil
+}
+
+// validate returns the problems that stop an app before any comparison.
+func (r *Reconciler) validate(ctx context.Context, app *v1alpha1.Application, raw *unstructured.Unstructured) []string {
+	msgs := unsupportedFields(raw)
+	if app.Spec.Source == nil {
+		msgs = append(msgs, "spec.source: required")
+	} else if app.Spec.Source.RepoURL == "" {
+		msgs = append(msgs, "spec.source.repoURL: required")
+	}
+	project := app.Spec.Project
+	if project == "" {
+		project = v1alpha1.DefaultProject
+	}
+	if project != v1alpha1.DefaultProject {
+		var p v1alpha1.AppProject
+		if err := r.client.Get(ctx, client.ObjectKey{Namespace: app.Namespace, Name: project}, &p); err != nil {
+			msgs = append(msgs, fmt.Sprintf("spec.project: AppProject %q not found in namespace %s", project, app.Namespace))
+		}
+	}
+	return msgs
+}
+
+// writeInvalid records an app that cannot be compared at all.
+func (r *Reconciler) writeInvalid(ctx context.Context, app *v1alpha1.Application, raw *unstructured.Unstructured, msgs []string) error {
+	orig := app.DeepCopy()
+	if app.Name == "" {
+		app.Name, app.Namespace = raw.GetName(), raw.GetNamespace()
+	}
+	conds := make([]v1alpha1.ApplicationCondition, 0, len(msgs))
+	for _, m := range msgs {
+		typ := v1alpha1.ConditionInvalidSpecError
+		if containsAny(m, "not supported", "does not support") {
+			typ = v1alpha1.ConditionUnsupportedField
+		}
+		conds = append(conds, record.Condition(typ, m))
+	}
+	record.SetConditions(&app.Status, conds, metav1.Now())
+	app.Status.Sync.Status = v1alpha1.SyncStatusUnknown
+	if app.Operation != nil {
+		r.failOperation(app, app.Operation, fmt.Errorf("%s", msgs[0]), metav1.Now())
+	}
+	r.event(app, "Warning", "InvalidSpec", msgs[0])
+	return r.writeStatus(ctx, orig, app, app.Annotations[v1alpha1.RefreshAnnotation], app.Operation != nil)
+}
+
+// event emits a Kubernetes Event about the app.
+func (r *Reconciler) event(app *v1alpha1.Application, typ, reason, msg string) {
+	if r.recorder == nil {
+		return
+	}
+	if len(msg) > 1000 {
+		msg = msg[:1000] + "..."
+	}
+	ref := app.DeepCopy()
+	ref.SetGroupVersionKind(v1alpha1.GroupVersion.WithKind(v1alpha1.ApplicationKind))
+	r.recorder.Eventf(ref, nil, typ, reason, "Sync", "%s", msg)
+}
+
+type loggerKey struct{}
+
+func withLogger(ctx context.Context, l *slog.Logger) context.Context {
+	return context.WithValue(ctx, loggerKey{}, l)
+}
+
+func fromCtx(ctx context.Context) *slog.Logger {
+	if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok {
+		return l
+	}
+	return slog.Default()
+}
+
+func containsAny(s string, subs ...string) bool {
+	for _, x := range subs {
+		if strings.Contains(s, x) {
+			return true
+		}
+	}
+	return false
+}

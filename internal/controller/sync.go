@@ -1,0 +1,176 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/tether-gitops/tether/api/v1alpha1"
+	"github.com/tether-gitops/tether/internal/apply"
+	"github.com/tether-gitops/tether/internal/plan"
+	"github.com/tether-gitops/tether/internal/record"
+)
+
+// Triggers recorded in history and events.
+const (
+	TriggerAuto  = "auto"
+	TriggerDrift = "drift"
+	TriggerUser  = "user"
+)
+
+// decideSync returns the sync to run now, if any, and why.
+func (r *Reconciler) decideSync(app *v1alpha1.Application, c *comparison, op *v1alpha1.Operation) (string, *v1alpha1.Operation) {
+	if op != nil && op.Sync != nil {
+		trigger := op.InitiatedBy.Trigger
+		if trigger == "" {
+			trigger = TriggerUser
+		}
+		return trigger, op
+	}
+	if c == nil || c.plan == nil || app.Spec.SyncPolicy == nil || !app.Spec.SyncPolicy.Automated.IsEnabled() || !c.plan.OutOfSync() {
+		return "", nil
+	}
+	auto := app.Spec.SyncPolicy.Automated
+	if len(c.desired) == 0 && !auto.AllowEmpty {
+		return "", nil
+	}
+	key := types.NamespacedName{Namespace: app.Namespace, Name: app.Name}
+	input := c.snapshot.Commit + "|" + c.specHash
+	r.mu.Lock()
+	last := r.lastAuto[key]
+	r.mu.Unlock()
+	if last == "" && app.Status.OperationState != nil && app.Status.OperationState.SyncResult != nil {
+		// After a restart: the status says what was synced last.
+		if app.Status.OperationState.SyncResult.Revision == c.snapshot.Commit {
+			last = input
+		}
+	}
+	trigger := TriggerAuto
+	if last == input {
+		if !auto.SelfHeal || !onlyDrift(c.plan, auto.Prune) {
+			return "", nil
+		}
+		trigger = TriggerDrift
+	}
+	return trigger, &v1alpha1.Operation{
+		Sync:        &v1alpha1.SyncOperation{Revision: c.snapshot.Commit, Prune: auto.Prune},
+		InitiatedBy: v1alpha1.OperationInitiator{Automated: true, Trigger: trigger},
+	}
+}
+
+// onlyDrift reports whether there is something self-heal can act on: a
+// create or update (a skipped prune alone is not a reason to sync again).
+func onlyDrift(p *plan.Plan, prune bool) bool {
+	for _, it := range p.Items {
+		switch it.Action {
+		case plan.ActionCreate, plan.ActionUpdate:
+			return true
+		case plan.ActionPrune:
+			if prune {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// runSync applies the comparison's plan and records the operation.
+func (r *Reconciler) runSync(ctx context.Context, app *v1alpha1.Application, c *comparison, op *v1alpha1.Operation, trigger string, now metav1.Time) {
+	key := types.NamespacedName{Namespace: app.Namespace, Name: app.Name}
+	op = op.DeepCopy()
+	op.InitiatedBy.Trigger = trigger
+	state := &v1alpha1.OperationState{Operation: *op, Phase: v1alpha1.PhaseRunning, StartedAt: now}
+	createNS := ""
+	if c.options.Bool("CreateNamespace") {
+		createNS = app.Spec.Destination.Namespace
+	}
+	res, err := r.applier.Sync(ctx, c.plan, apply.SyncOptions{App: key, DryRun: op.Sync.DryRun, CreateNamespace: createNS})
+	r.mu.Lock()
+	for _, o := range res.Objects {
+		if o.Object != nil {
+			r.applied[objKey(key, o.Key)] = o.Object
+		}
+	}
+	if op.InitiatedBy.Automated {
+		r.lastAuto[key] = c.snapshot.Commit + "|" + c.specHash
+	}
+	r.mu.Unlock()
+	finished := metav1.Now()
+	state.FinishedAt = &finished
+	state.SyncResult = &v1alpha1.SyncOperationResult{Resources: record.Results(res), Revision: c.snapshot.Commit, Source: c.source}
+	who := describeInitiator(op.InitiatedBy)
+	if err != nil {
+		state.Phase, state.Message = v1alpha1.PhaseFailed, err.Error()
+		r.event(app, "Warning", "OperationFailed", fmt.Sprintf("sync of %s (%s, %s) by %s failed: %v", short(c.snapshot.Commit), c.snapshot.Author, c.snapshot.Subject(), who, err))
+	} else {
+		state.Phase = v1alpha1.PhaseSucceeded
+		state.Message = fmt.Sprintf("successfully synced (%s)", summarize(res))
+		if op.Sync.DryRun {
+			state.Message = "dry run: " + summarize(res)
+		} else {
+			start := now
+			record.AppendHistory(app, v1alpha1.RevisionHistory{
+				Revision: c.snapshot.Commit, DeployedAt: finished, DeployStartedAt: &start, Source: c.source,
+				InitiatedBy: op.InitiatedBy, Author: c.snapshot.Author, Message: c.snapshot.Subject(),
+			})
+		}
+		r.event(app, "Normal", "OperationCompleted", fmt.Sprintf("synced %s (%s, %s) by %s: %s", short(c.snapshot.Commit), c.snapshot.Author, c.snapshot.Subject(), who, summarize(res)))
+	}
+	app.Status.OperationState = state
+	fromCtx(ctx).InfoContext(ctx, "sync finished", "revision", c.snapshot.Commit, "trigger", trigger, "phase", state.Phase, "result", summarize(res))
+}
+
+// failOperation records an operation that could not start.
+func (r *Reconciler) failOperation(app *v1alpha1.Application, op *v1alpha1.Operation, err error, now metav1.Time) {
+	if op == nil {
+		return
+	}
+	app.Status.OperationState = &v1alpha1.OperationState{Operation: *op, Phase: v1alpha1.PhaseError, Message: err.Error(), StartedAt: now, FinishedAt: &now}
+	r.event(app, "Warning", "OperationFailed", err.Error())
+}
+
+func summarize(res *apply.Result) string {
+	counts := map[string]int{}
+	var order []string
+	for _, o := range res.Objects {
+		m := o.Message
+		if i := strings.Index(m, " ("); i > 0 {
+			m = m[:i]
+		}
+		if o.Status == apply.StatusSyncFailed {
+			m = "failed"
+		}
+		if counts[m] == 0 {
+			order = append(order, m)
+		}
+		counts[m]++
+	}
+	if len(order) == 0 {
+		return "no objects"
+	}
+	parts := make([]string, 0, len(order))
+	for _, m := range order {
+		parts = append(parts, fmt.Sprintf("%d %s", counts[m], m))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func describeInitiator(i v1alpha1.OperationInitiator) string {
+	switch {
+	case i.Username != "":
+		return i.Username + " (" + orDefault(i.Trigger, TriggerUser) + ")"
+	case i.Automated:
+		return "automated sync (" + orDefault(i.Trigger, TriggerAuto) + ")"
+	}
+	return orDefault(i.Trigger, TriggerUser)
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
