@@ -46,7 +46,9 @@ func NewRoot(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newVersionCmd())
+	k := &kubeFlags{}
+	k.add(root)
+	root.AddCommand(newVersionCmd(), newInstallCmd(), newControllerCmd(k), newAppCmd(k), newRenderCmd())
 	return root
 }
 

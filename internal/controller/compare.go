@@ -164,11 +164,15 @@ func (r *Reconciler) liveObjects(ctx context.Context, app types.NamespacedName, 
 		if err != nil {
 			return nil // kind not served (yet): missing
 		}
-		if err := r.watcher.Ensure(ctx, m.GVR); err != nil {
-			return err
+		var obj *unstructured.Unstructured
+		if r.watcher != nil {
+			if err := r.watcher.Ensure(ctx, m.GVR); err != nil {
+				return err
+			}
+			obj = r.freshest(app, k, r.watcher.Get(m.GVR, k.Namespace, k.Name))
+		} else {
+			direct = true // no watch cache (the CLI): read every object
 		}
-		obj := r.watcher.Get(m.GVR, k.Namespace, k.Name)
-		obj = r.freshest(app, k, obj)
 		if obj == nil && direct {
 			if obj, err = r.applier.Get(ctx, k, version); err != nil {
 				return fmt.Errorf("%s: read: %w", k, err)

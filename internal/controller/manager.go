@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -44,6 +45,9 @@ func Scheme() *runtime.Scheme {
 func New(cfg *rest.Config, opts Options) (manager.Manager, *Reconciler, error) {
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = DefaultOptions().PollInterval
+	}
+	if opts.StatusRefresh <= 0 {
+		opts.StatusRefresh = DefaultOptions().StatusRefresh
 	}
 	if opts.Workers <= 0 {
 		opts.Workers = DefaultOptions().Workers
@@ -106,7 +110,7 @@ func New(cfg *rest.Config, opts Options) (manager.Manager, *Reconciler, error) {
 		Named("application").
 		For(appObj).
 		WatchesRawSource(source.Channel(r.wake, &handler.EnqueueRequestForObject{})).
-		WithOptions(controller.Options{MaxConcurrentReconciles: opts.Workers}).
+		WithOptions(controller.Options{MaxConcurrentReconciles: opts.Workers, SkipNameValidation: ptr.To(true)}).
 		Complete(r)
 	if err != nil {
 		return nil, nil, err

@@ -19,6 +19,9 @@ type Options struct {
 	Workers int
 	// MetricsAddr serves Prometheus metrics ("0" disables).
 	MetricsAddr string
+	// StatusRefresh is how old status.reconciledAt may grow while nothing
+	// else changes: an app in sync costs one status write per period.
+	StatusRefresh time.Duration
 }
 
 // DefaultOptions returns the defaults of `tether controller`.
@@ -29,5 +32,6 @@ func DefaultOptions() Options {
 		PollInterval:  3 * time.Minute,
 		Workers:       8,
 		MetricsAddr:   "0",
+		StatusRefresh: 10 * time.Minute,
 	}
 }

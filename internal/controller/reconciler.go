@@ -91,3 +91,12 @@ type dryRun struct {
 	input  string
 	result *unstructured.Unstructured
 }
+
+// Wake asks for an immediate reconcile of one app, as a change of one of
+// its objects would.
+func (r *Reconciler) Wake(namespace, name string) {
+	u := &unstructured.Unstructured{}
+	u.SetNamespace(namespace)
+	u.SetName(name)
+	r.wake <- event.TypedGenericEvent[client.Object]{Object: u}
+}

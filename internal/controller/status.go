@@ -19,7 +19,7 @@ import (
 )
 
 // writeStatus writes the status when it changed (or reconciledAt is older
-// than the poll interval), removes a handled refresh annotation and clears
+// than StatusRefresh), removes a handled refresh annotation and clears
 // a handled operation. An app in sync costs no write.
 func (r *Reconciler) writeStatus(ctx context.Context, orig, app *v1alpha1.Application, refresh string, clearOp bool) error {
 	if refresh != "" || clearOp {
@@ -41,21 +41,15 @@ func (r *Reconciler) writeStatus(ctx context.Context, orig, app *v1alpha1.Applic
 	}
 	a, b := orig.Status.DeepCopy(), app.Status.DeepCopy()
 	a.ReconciledAt, b.ReconciledAt = nil, nil
-	stale := orig.Status.ReconciledAt == nil || time.Since(orig.Status.ReconciledAt.Time) >= r.opts.PollInterval
+	stale := orig.Status.ReconciledAt == nil || time.Since(orig.Status.ReconciledAt.Time) >= r.opts.StatusRefresh
 	if equality.Semantic.DeepEqual(a, b) && !stale && refresh == "" {
 		return nil
 	}
 	now := metav1.Now()
 	app.Status.ReconciledAt = &now
-	body, err := json.Marshal(map[string]any{"status": app.Status})
-	if err != nil {
-		return err
-	}
-	u := &unstructured.Unstructured{}
-	u.SetGroupVersionKind(v1alpha1.GroupVersion.WithKind(v1alpha1.ApplicationKind))
-	u.SetNamespace(app.Namespace)
-	u.SetName(app.Name)
-	if err := r.client.Status().Patch(ctx, u, client.RawPatch(types.MergePatchType, body)); err != nil {
+	// A merge patch computed from the old status, so cleared fields are
+	// sent as nulls and removed.
+	if err := r.client.Status().Patch(ctx, app, client.MergeFrom(orig)); err != nil {
 		return fmt.Errorf("application %s/%s: write status: %w", app.Namespace, app.Name, err)
 	}
 	return nil

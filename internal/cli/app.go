@@ -1,0 +1,143 @@
+package cli
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/tether-gitops/tether/api/v1alpha1"
+)
+
+// appFlags are shared by the app commands.
+type appFlags struct {
+	*kubeFlags
+	namespace string
+	output    string
+}
+
+func newAppCmd(k *kubeFlags) *cobra.Command {
+	f := &appFlags{kubeFlags: k}
+	cmd := &cobra.Command{Use: "app", Short: "List, inspect, diff and sync Applications"}
+	cmd.PersistentFlags().StringVarP(&f.namespace, "namespace", "n", "argocd", "namespace of the Applications")
+	cmd.PersistentFlags().StringVarP(&f.output, "output", "o", "", "output format: json or yaml (default: a table)")
+	cmd.AddCommand(newAppListCmd(f), newAppGetCmd(f), newAppDiffCmd(f), newAppSyncCmd(f))
+	return cmd
+}
+
+func newAppListCmd(f *appFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List Applications with their sync and health status",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := f.client()
+			if err != nil {
+				return err
+			}
+			var list v1alpha1.ApplicationList
+			if err := c.List(cmd.Context(), &list, client.InNamespace(f.namespace)); err != nil {
+				return fmt.Errorf("list applications in %s: %w", f.namespace, err)
+			}
+			sort.Slice(list.Items, func(i, j int) bool { return list.Items[i].Name < list.Items[j].Name })
+			if f.output != "" {
+				return printObject(cmd.OutOrStdout(), f.output, list.Items)
+			}
+			rows := make([][]string, 0, len(list.Items))
+			for _, a := range list.Items {
+				rows = append(rows, []string{a.Name, destServer(a.Spec.Destination), orDash(a.Spec.Destination.Namespace), orDash(a.Spec.Project),
+					orDash(a.Status.Sync.Status), orDash(a.Status.Health.Status), syncPolicy(a.Spec.SyncPolicy), shortSHA(a.Status.Sync.Revision), conditionTypes(a.Status.Conditions)})
+			}
+			return table(cmd.OutOrStdout(), []string{"NAME", "CLUSTER", "NAMESPACE", "PROJECT", "STATUS", "HEALTH", "SYNCPOLICY", "REVISION", "CONDITIONS"}, rows)
+		},
+	}
+}
+
+func newAppGetCmd(f *appFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "get NAME",
+		Short: "Show an Application: source, status, conditions and objects",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := f.client()
+			if err != nil {
+				return err
+			}
+			var a v1alpha1.Application
+			if err := c.Get(cmd.Context(), client.ObjectKey{Namespace: f.namespace, Name: args[0]}, &a); err != nil {
+				return fmt.Errorf("application %s/%s: %w", f.namespace, args[0], err)
+			}
+			if f.output != "" {
+				return printObject(cmd.OutOrStdout(), f.output, a)
+			}
+			return printApp(cmd, &a)
+		},
+	}
+}
+
+func printApp(cmd *cobra.Command, a *v1alpha1.Application) error {
+	w := cmd.OutOrStdout()
+	src := v1alpha1.ApplicationSource{}
+	if a.Spec.Source != nil {
+		src = *a.Spec.Source
+	}
+	fmt.Fprintf(w, "Name:          %s/%s\n", a.Namespace, a.Name)
+	fmt.Fprintf(w, "Project:       %s\n", orDash(a.Spec.Project))
+	fmt.Fprintf(w, "Repo:          %s\n", src.RepoURL)
+	fmt.Fprintf(w, "Target:        %s\n", orDash(src.TargetRevision))
+	fmt.Fprintf(w, "Path:          %s\n", orDash(src.Path))
+	fmt.Fprintf(w, "Destination:   %s / %s\n", destServer(a.Spec.Destination), orDash(a.Spec.Destination.Namespace))
+	fmt.Fprintf(w, "Sync Policy:   %s\n", syncPolicy(a.Spec.SyncPolicy))
+	fmt.Fprintf(w, "Sync Status:   %s to %s\n", orDash(a.Status.Sync.Status), shortSHA(a.Status.Sync.Revision))
+	fmt.Fprintf(w, "Health Status: %s\n", orDash(a.Status.Health.Status))
+	if st := a.Status.OperationState; st != nil {
+		fmt.Fprintf(w, "Last Sync:     %s: %s\n", st.Phase, st.Message)
+	}
+	for _, c := range a.Status.Conditions {
+		fmt.Fprintf(w, "Condition:     %s: %s\n", c.Type, c.Message)
+	}
+	fmt.Fprintln(w)
+	rows := make([][]string, 0, len(a.Status.Resources))
+	for _, r := range a.Status.Resources {
+		h := ""
+		if r.Health != nil {
+			h = r.Health.Status
+		}
+		rows = append(rows, []string{r.Group, r.Kind, orDash(r.Namespace), r.Name, r.Status, orDash(h)})
+	}
+	return table(w, []string{"GROUP", "KIND", "NAMESPACE", "NAME", "STATUS", "HEALTH"}, rows)
+}
+
+func destServer(d v1alpha1.ApplicationDestination) string {
+	if d.Server != "" {
+		return d.Server
+	}
+	return orDash(d.Name)
+}
+
+func syncPolicy(p *v1alpha1.SyncPolicy) string {
+	if p == nil || !p.Automated.IsEnabled() {
+		return "Manual"
+	}
+	s := "Auto"
+	if p.Automated.Prune {
+		s += "-Prune"
+	}
+	if p.Automated.SelfHeal {
+		s += "-SelfHeal"
+	}
+	return s
+}
+
+func conditionTypes(cs []v1alpha1.ApplicationCondition) string {
+	if len(cs) == 0 {
+		return "-"
+	}
+	types := make([]string, 0, len(cs))
+	for _, c := range cs {
+		types = append(types, c.Type)
+	}
+	return strings.Join(types, ",")
+}

@@ -1,0 +1,55 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/tether-gitops/tether/internal/controller"
+	"github.com/tether-gitops/tether/internal/plan"
+)
+
+func newAppDiffCmd(f *appFlags) *cobra.Command {
+	var revision string
+	cmd := &cobra.Command{
+		Use:   "diff NAME",
+		Short: "Show how the cluster differs from Git; exits 1 when it does (for CI jobs)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := f.restConfig()
+			if err != nil {
+				return err
+			}
+			opts := controller.DefaultOptions()
+			opts.Namespace = f.namespace
+			eng, err := controller.NewEngine(cfg, opts)
+			if err != nil {
+				return err
+			}
+			c, err := eng.Compare(cmd.Context(), types.NamespacedName{Namespace: f.namespace, Name: args[0]}, revision)
+			if c == nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "# %s at %s (%s: %s)\n", args[0], shortSHA(c.Revision), c.Author, c.Message)
+			for _, it := range c.Plan.Items {
+				if it.Action == plan.ActionUnchanged {
+					continue
+				}
+				fmt.Fprintf(w, "\n===== %s (%s) =====\n%s", it.Key, it.Action, it.Diff)
+			}
+			if err != nil {
+				return err
+			}
+			if c.Plan.OutOfSync() {
+				return &ExitError{Code: 1, Err: errors.New("the cluster differs from Git")}
+			}
+			fmt.Fprintln(w, "no differences")
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&revision, "revision", "", "compare against this revision instead of the app's targetRevision")
+	return cmd
+}

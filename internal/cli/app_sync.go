@@ -1,0 +1,124 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/tether-gitops/tether/api/v1alpha1"
+)
+
+func newAppSyncCmd(f *appFlags) *cobra.Command {
+	var (
+		revision string
+		prune    bool
+		dryRun   bool
+		async    bool
+		timeout  time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "sync NAME",
+		Short: "Sync an Application now and wait for the result",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := f.client()
+			if err != nil {
+				return err
+			}
+			key := client.ObjectKey{Namespace: f.namespace, Name: args[0]}
+			var before v1alpha1.Application
+			if err := c.Get(cmd.Context(), key, &before); err != nil {
+				return fmt.Errorf("application %s: %w", key, err)
+			}
+			if before.Operation != nil {
+				return fmt.Errorf("application %s: another operation is already requested", key)
+			}
+			op := v1alpha1.Operation{
+				Sync:        &v1alpha1.SyncOperation{Revision: revision, Prune: prune, DryRun: dryRun},
+				InitiatedBy: v1alpha1.OperationInitiator{Username: f.username(), Trigger: "user"},
+			}
+			if err := requestOperation(cmd.Context(), c, key, op); err != nil {
+				return err
+			}
+			if async {
+				fmt.Fprintf(cmd.OutOrStdout(), "sync of %s requested\n", key)
+				return nil
+			}
+			st, err := waitOperation(cmd.Context(), c, key, before.Status.OperationState, timeout)
+			if err != nil {
+				return err
+			}
+			return printOperation(cmd, st)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&revision, "revision", "", "sync to this revision instead of the app's targetRevision")
+	fl.BoolVar(&prune, "prune", false, "delete objects that are no longer in Git")
+	fl.BoolVar(&dryRun, "dry-run", false, "validate and show what would change, without changing anything")
+	fl.BoolVar(&async, "async", false, "do not wait for the result")
+	fl.DurationVar(&timeout, "timeout", 5*time.Minute, "how long to wait for the result")
+	return cmd
+}
+
+// requestOperation asks the controller to run op by setting .operation.
+func requestOperation(ctx context.Context, c client.Client, key client.ObjectKey, op v1alpha1.Operation) error {
+	b, err := json.Marshal(map[string]any{"operation": op})
+	if err != nil {
+		return err
+	}
+	app := &v1alpha1.Application{}
+	app.Namespace, app.Name = key.Namespace, key.Name
+	if err := c.Patch(ctx, app, client.RawPatch(types.MergePatchType, b)); err != nil {
+		return fmt.Errorf("application %s: request sync: %w", key, err)
+	}
+	return nil
+}
+
+// waitOperation waits until the controller has run the requested operation.
+func waitOperation(ctx context.Context, c client.Client, key client.ObjectKey, prev *v1alpha1.OperationState, timeout time.Duration) (*v1alpha1.OperationState, error) {
+	var got *v1alpha1.OperationState
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	err := wait.PollUntilContextCancel(ctx, 200*time.Millisecond, true, func(ctx context.Context) (bool, error) {
+		var a v1alpha1.Application
+		if err := c.Get(ctx, key, &a); err != nil {
+			return false, nil
+		}
+		st := a.Status.OperationState
+		if a.Operation != nil || st == nil || st.FinishedAt == nil || (prev != nil && prev.FinishedAt != nil && !st.FinishedAt.After(prev.FinishedAt.Time) && st.StartedAt.Equal(&prev.StartedAt)) {
+			return false, nil
+		}
+		got = st
+		return true, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("application %s: no result within %s (is `tether controller` running?)", key, timeout)
+	}
+	return got, nil
+}
+
+func printOperation(cmd *cobra.Command, st *v1alpha1.OperationState) error {
+	w := cmd.OutOrStdout()
+	rows := [][]string{}
+	if st.SyncResult != nil {
+		for _, r := range st.SyncResult.Resources {
+			rows = append(rows, []string{r.Kind, orDash(r.Namespace), r.Name, r.Status, r.Message})
+		}
+		fmt.Fprintf(w, "Revision: %s\n", st.SyncResult.Revision)
+	}
+	fmt.Fprintf(w, "Phase:    %s\nMessage:  %s\n\n", st.Phase, st.Message)
+	if err := table(w, []string{"KIND", "NAMESPACE", "NAME", "STATUS", "MESSAGE"}, rows); err != nil {
+		return err
+	}
+	if st.Phase != v1alpha1.PhaseSucceeded {
+		return &ExitError{Code: 1, Err: errors.New("sync " + st.Phase)}
+	}
+	return nil
+}
