@@ -1,0 +1,85 @@
+package render
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tether-gitops/tether/api/v1alpha1"
+)
+
+func TestRenderRefusesAliasBombs(t *testing.T) {
+	tests := []struct {
+		name  string
+		files map[string]string
+		src   v1alpha1.ApplicationSource
+		want  wantErr
+	}{
+		{
+			name:  "in a directory manifest",
+			files: map[string]string{"bomb.yaml": aliasBomb()},
+			want:  wantErr{file: "bomb.yaml", contains: "YAML aliases expand it"},
+		},
+		{
+			name:  "in a kustomize resource",
+			files: map[string]string{"kustomization.yaml": "resources:\n- bomb.yaml\n", "bomb.yaml": aliasBomb()},
+			want:  wantErr{file: "bomb.yaml", contains: "YAML aliases expand it"},
+		},
+		{
+			name:  "in a kustomization",
+			files: map[string]string{"kustomization.yaml": "resources: []\n" + aliasBomb()[len("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: lol\n"):]},
+			want:  wantErr{file: "kustomization.yaml", contains: "YAML aliases expand it"},
+		},
+		{
+			name:  "in a Helm value file",
+			files: map[string]string{"Chart.yaml": "apiVersion: v2\nname: c\nversion: 0.1.0\n", "bomb.yaml": aliasBomb()},
+			src:   v1alpha1.ApplicationSource{Helm: &v1alpha1.ApplicationSourceHelm{ValueFiles: []string{"bomb.yaml"}}},
+			want:  wantErr{file: "bomb.yaml", contains: "excessive aliasing"},
+		},
+		{
+			name:  "in Helm values",
+			files: map[string]string{"Chart.yaml": "apiVersion: v2\nname: c\nversion: 0.1.0\n"},
+			src:   v1alpha1.ApplicationSource{Helm: &v1alpha1.ApplicationSourceHelm{Values: aliasBomb()}},
+			want:  wantErr{contains: "excessive aliasing"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root := t.TempDir()
+			for name, content := range tt.files {
+				writeFile(t, filepath.Join(root, name), content)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			start := time.Now()
+			_, err := Render(ctx, Request{Root: root, Source: tt.src, AppName: "app"}, DefaultOptions())
+			checkErr(t, err, tt.want)
+			if d := time.Since(start); d > 2*time.Second {
+				t.Errorf("refusing the alias bomb took %v", d)
+			}
+		})
+	}
+}
+
+// aliasBomb is the classic "billion laughs": nine levels of nine aliases
+// expand to 9^9 strings from a few hundred bytes.
+func aliasBomb() string {
+	var b strings.Builder
+	b.WriteString("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: lol\n")
+	b.WriteString("a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n")
+	prev := "a"
+	for _, name := range []string{"b", "c", "d", "e", "f", "g", "h", "i"} {
+		b.WriteString(name + ": &" + name + " [")
+		for i := range 9 {
+			if i > 0 {
+				b.WriteString(",")
+			}
+			b.WriteString("*" + prev)
+		}
+		b.WriteString("]\n")
+		prev = name
+	}
+	return b.String()
+}

@@ -1,0 +1,130 @@
+package render
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"strings"
+
+	"helm.sh/helm/v4/pkg/chart/common"
+	chartloader "helm.sh/helm/v4/pkg/chart/v2/loader"
+	"helm.sh/helm/v4/pkg/strvals"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
+
+	"github.com/tether-gitops/tether/api/v1alpha1"
+)
+
+// helmValues merges the user-supplied values in Helm's order (the chart's
+// own values.yaml is coalesced later by Helm): valueFiles in order, then
+// valuesObject if set, else the values string, then parameters (--set, then
+// --set-string for forceString).
+func (s *snapshot) helmValues(chartAbs string, h *v1alpha1.ApplicationSourceHelm) (map[string]any, error) {
+	vals := map[string]any{}
+	for _, vf := range h.ValueFiles {
+		if vf == "" {
+			continue
+		}
+		fileVals, err := s.valueFile(chartAbs, vf, h.IgnoreMissingValueFiles)
+		if err != nil {
+			return nil, err
+		}
+		vals = chartloader.MergeMaps(vals, fileVals)
+	}
+
+	// Like Argo CD, valuesObject replaces the values string rather than
+	// merging with it.
+	var inline map[string]any
+	switch {
+	case h.ValuesObject != nil && (h.ValuesObject.Raw != nil || h.ValuesObject.Object != nil):
+		raw := h.ValuesObject.Raw
+		if raw == nil {
+			var err error
+			if raw, err = json.Marshal(h.ValuesObject.Object); err != nil {
+				return nil, fmt.Errorf("helm valuesObject: %w", err)
+			}
+		}
+		if err := utiljson.Unmarshal(raw, &inline); err != nil {
+			return nil, fmt.Errorf("helm valuesObject: must be an object: %w", err)
+		}
+	case strings.TrimSpace(h.Values) != "":
+		v, err := common.ReadValues([]byte(h.Values))
+		if err != nil {
+			return nil, fmt.Errorf("helm values: %w", err)
+		}
+		inline = v
+	}
+	vals = chartloader.MergeMaps(vals, inline)
+
+	for _, forceString := range []bool{false, true} {
+		for _, p := range h.Parameters {
+			if p.ForceString != forceString {
+				continue
+			}
+			var err error
+			if forceString {
+				err = strvals.ParseIntoString(p.Name+"="+escapeSetValue(p.Value), vals)
+			} else {
+				err = strvals.ParseInto(p.Name+"="+escapeSetValue(p.Value), vals)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("helm parameter %q: %w", p.Name, err)
+			}
+		}
+	}
+	return vals, nil
+}
+
+// errMissingValueFile is the cause when a value file does not exist.
+var errMissingValueFile = fmt.Errorf("value file does not exist (set ignoreMissingValueFiles to skip it): %w", fs.ErrNotExist)
+
+// valueFile reads one value file, given relative to the chart directory.
+func (s *snapshot) valueFile(chartAbs, vf string, ignoreMissing bool) (map[string]any, error) {
+	if strings.Contains(vf, "://") {
+		return nil, &Error{File: vf, Err: errors.New("remote value files are not supported; commit the file to the repository")}
+	}
+	if filepath.IsAbs(vf) || strings.HasPrefix(vf, "/") {
+		return nil, &Error{File: vf, Err: errors.New("absolute value file paths are not supported; give a path relative to the chart")}
+	}
+	abs := filepath.Join(chartAbs, filepath.FromSlash(vf))
+	name := vf // what the user wrote, when it is not even lexically inside
+	if within(s.root, abs) {
+		name = s.rel(abs)
+	}
+	_, err := s.resolve(abs)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && ignoreMissing:
+		return nil, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, &Error{File: name, Err: errMissingValueFile}
+	case err != nil:
+		return nil, &Error{File: name, Err: err}
+	}
+	data, err := s.readFile(abs, name)
+	if err != nil {
+		return nil, err
+	}
+	vals, err := common.ReadValues(data)
+	if err != nil {
+		return nil, &Error{File: name, Err: fmt.Errorf("invalid values: %w", err)}
+	}
+	return vals, nil
+}
+
+// escapeSetValue escapes the commas of a --set value, so a parameter is one
+// value, not a list of assignments; {a,b} list values are kept, as Argo CD
+// does.
+func escapeSetValue(v string) string {
+	if strings.HasPrefix(v, "{") && strings.HasSuffix(v, "}") {
+		return v
+	}
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		if v[i] == ',' && (i == 0 || v[i-1] != '\\') {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(v[i])
+	}
+	return b.String()
+}

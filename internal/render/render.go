@@ -1,0 +1,65 @@
+package render
+
+import (
+	"context"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/tether-gitops/tether/api/v1alpha1"
+)
+
+// Request is one source to render from one repository snapshot.
+type Request struct {
+	// Root is the repository checkout, a read-only snapshot; nothing outside
+	// it is ever read.
+	Root string
+	// Source is the Application's source; its Path is relative to Root.
+	Source v1alpha1.ApplicationSource
+	// AppName is the default Helm release name.
+	AppName string
+	// Namespace is the destination namespace, Helm's .Release.Namespace.
+	Namespace string
+}
+
+// Result is what a source renders to.
+type Result struct {
+	// Type is "Directory", "Kustomize" or "Helm".
+	Type string
+	// Objects in a stable order: file order then document order for
+	// directories, kustomize's output order, helm template's order (CRDs,
+	// manifests, hooks) for charts. Namespaces are left as the source wrote
+	// them.
+	Objects []*unstructured.Unstructured
+}
+
+// Render renders req.Source from the snapshot at req.Root. Errors about a
+// file are *Error, naming the file relative to Root.
+func Render(ctx context.Context, req Request, opts Options) (*Result, error) {
+	s, err := newSnapshot(req.Root, opts)
+	if err != nil {
+		return nil, err
+	}
+	appAbs, appRel, err := s.appDir(req.Source.Path)
+	if err != nil {
+		return nil, err
+	}
+	typ, err := s.detectType(appAbs, req.Source)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Type: typ}
+	switch typ {
+	case TypeHelm:
+		res.Objects, err = s.renderHelm(ctx, appAbs, appRel, req)
+	case TypeKustomize:
+		res.Objects, err = s.renderKustomize(ctx, appAbs, appRel, req.Source.Kustomize)
+	default:
+		res.Objects, err = s.renderDirectory(ctx, appAbs, appRel, req.Source.Directory)
+	}
+	if err != nil {
+		// No partial result: a caller that applied and pruned half a
+		// render would delete what the other half holds.
+		return nil, err
+	}
+	return res, nil
+}
