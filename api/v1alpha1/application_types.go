@@ -185,6 +185,23 @@ type Operation struct {
 	InitiatedBy OperationInitiator `json:"initiatedBy,omitempty"`
 	// +optional
 	Retry *RetryStrategy `json:"retry,omitempty"`
+	// Info is free-form; the CLI puts a request-id here to find the
+	// operation's outcome in status.operationState.
+	// +optional
+	Info []Info `json:"info,omitempty"`
+}
+
+// RequestIDInfo names the Info entry that identifies a request.
+const RequestIDInfo = "request-id"
+
+// RequestID returns the operation's request id, if any.
+func (o *Operation) RequestID() string {
+	for _, i := range o.Info {
+		if i.Name == RequestIDInfo {
+			return i.Value
+		}
+	}
+	return ""
 }
 
 // SyncOperation is a sync request.

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -43,6 +45,7 @@ func newAppSyncCmd(f *appFlags) *cobra.Command {
 			op := v1alpha1.Operation{
 				Sync:        &v1alpha1.SyncOperation{Revision: revision, Prune: prune, DryRun: dryRun},
 				InitiatedBy: v1alpha1.OperationInitiator{Username: f.username(), Trigger: "user"},
+				Info:        []v1alpha1.Info{{Name: v1alpha1.RequestIDInfo, Value: newRequestID()}},
 			}
 			if err := requestOperation(cmd.Context(), c, key, op); err != nil {
 				return err
@@ -51,7 +54,7 @@ func newAppSyncCmd(f *appFlags) *cobra.Command {
 				fmt.Fprintf(cmd.OutOrStdout(), "sync of %s requested\n", key)
 				return nil
 			}
-			st, err := waitOperation(cmd.Context(), c, key, before.Status.OperationState, timeout)
+			st, err := waitOperation(cmd.Context(), c, key, op.RequestID(), timeout)
 			if err != nil {
 				return err
 			}
@@ -82,7 +85,7 @@ func requestOperation(ctx context.Context, c client.Client, key client.ObjectKey
 }
 
 // waitOperation waits until the controller has run the requested operation.
-func waitOperation(ctx context.Context, c client.Client, key client.ObjectKey, prev *v1alpha1.OperationState, timeout time.Duration) (*v1alpha1.OperationState, error) {
+func waitOperation(ctx context.Context, c client.Client, key client.ObjectKey, requestID string, timeout time.Duration) (*v1alpha1.OperationState, error) {
 	var got *v1alpha1.OperationState
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -92,7 +95,7 @@ func waitOperation(ctx context.Context, c client.Client, key client.ObjectKey, p
 			return false, nil
 		}
 		st := a.Status.OperationState
-		if a.Operation != nil || st == nil || st.FinishedAt == nil || (prev != nil && prev.FinishedAt != nil && !st.FinishedAt.After(prev.FinishedAt.Time) && st.StartedAt.Equal(&prev.StartedAt)) {
+		if st == nil || st.FinishedAt == nil || st.Operation.RequestID() != requestID {
 			return false, nil
 		}
 		got = st
@@ -121,4 +124,11 @@ func printOperation(cmd *cobra.Command, st *v1alpha1.OperationState) error {
 		return &ExitError{Code: 1, Err: errors.New("sync " + st.Phase)}
 	}
 	return nil
+}
+
+// newRequestID returns a random id for one request.
+func newRequestID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }

@@ -21,7 +21,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tether-gitops/tether/api/v1alpha1"
-	"github.com/tether-gitops/tether/deploy"
 	"github.com/tether-gitops/tether/internal/cli"
 	"github.com/tether-gitops/tether/internal/controller"
 	"github.com/tether-gitops/tether/internal/testenv"
@@ -83,7 +82,6 @@ func installCRDs(t *testing.T) {
 	if crdsErr != nil {
 		t.Fatalf("install CRDs: %v", crdsErr)
 	}
-	_ = deploy.CRDs
 }
 
 func kclient(t *testing.T) client.Client {

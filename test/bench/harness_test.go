@@ -1,0 +1,304 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/tether-gitops/tether/api/v1alpha1"
+	"github.com/tether-gitops/tether/internal/testenv"
+	"github.com/tether-gitops/tether/internal/testenv/gitserver"
+)
+
+// appNS is where the Applications live, as in a default Argo CD install.
+const appNS = "argocd"
+
+var (
+	crdGVR        = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+	configMapGVR  = schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
+	deploymentGVR = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
+)
+
+// env is one benchmark's control plane, git server and tether controller.
+type env struct {
+	b    *testing.B
+	cp   *testenv.ControlPlane
+	git  *gitserver.Server
+	kube *kubernetes.Clientset
+	dyn  dynamic.Interface
+	apps dynamic.ResourceInterface // Applications in appNS
+	ctl  *controller
+}
+
+// newEnv starts a control plane and a git server, installs tether's CRDs
+// and creates the app namespace. Everything is stopped when b ends.
+func newEnv(b *testing.B) *env {
+	b.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	start := time.Now()
+	cp, err := testenv.Start(ctx, testenv.DefaultOptions())
+	if err != nil {
+		b.Fatalf("start control plane: %v", err)
+	}
+	e := &env{b: b, cp: cp}
+	b.Cleanup(func() {
+		if b.Failed() {
+			b.Logf("control plane logs:\n%s", cp.LogTails(40))
+		}
+		cp.Stop()
+	})
+	if e.git, err = gitserver.Start(gitserver.Options{}); err != nil {
+		b.Fatalf("start git server: %v", err)
+	}
+	b.Cleanup(func() { e.git.Close() })
+	cfg := cp.Default().RESTConfig()
+	cfg.QPS, cfg.Burst = 1000, 2000 // the harness must not be the bottleneck
+	if e.kube, err = kubernetes.NewForConfig(cfg); err != nil {
+		b.Fatal(err)
+	}
+	if e.dyn, err = dynamic.NewForConfig(cfg); err != nil {
+		b.Fatal(err)
+	}
+	e.apps = e.dyn.Resource(v1alpha1.ApplicationGVR).Namespace(appNS)
+	e.installCRDs(ctx)
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: appNS}}
+	if _, err := e.kube.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("control plane, git server and CRDs ready in %s", time.Since(start).Round(time.Millisecond))
+	return e
+}
+
+// installCRDs applies `tether install --crds` and waits until the API
+// serves Applications.
+func (e *env) installCRDs(ctx context.Context) {
+	e.b.Helper()
+	out, err := exec.CommandContext(ctx, tetherBinary(e.b), "install", "--crds").Output()
+	if err != nil {
+		e.b.Fatalf("tether install --crds: %v", err)
+	}
+	dec := yaml.NewYAMLOrJSONDecoder(bytes.NewReader(out), 4096)
+	for {
+		u := &unstructured.Unstructured{}
+		if err := dec.Decode(&u.Object); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			e.b.Fatalf("decode CRDs: %v", err)
+		}
+		if len(u.Object) == 0 {
+			continue
+		}
+		if _, err := e.dyn.Resource(crdGVR).Create(ctx, u, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+			e.b.Fatalf("create CRD %s: %v", u.GetName(), err)
+		}
+	}
+	for {
+		if _, err = e.apps.List(ctx, metav1.ListOptions{Limit: 1}); err == nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			e.b.Fatalf("Applications not served: %v", err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// application is an automated (prune, self-heal) Application of one
+// repository path deployed to the local cluster.
+func application(name, repoURL, path, destNS string, syncOptions ...string) *unstructured.Unstructured {
+	app := &v1alpha1.Application{
+		TypeMeta:   metav1.TypeMeta{APIVersion: v1alpha1.GroupVersion.String(), Kind: v1alpha1.ApplicationKind},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: appNS},
+		Spec: v1alpha1.ApplicationSpec{
+			Project:     "default",
+			Source:      &v1alpha1.ApplicationSource{RepoURL: repoURL, TargetRevision: "main", Path: path},
+			Destination: v1alpha1.ApplicationDestination{Server: v1alpha1.InClusterServer, Namespace: destNS},
+			SyncPolicy: &v1alpha1.SyncPolicy{
+				Automated:   &v1alpha1.SyncPolicyAutomated{Prune: true, SelfHeal: true},
+				SyncOptions: syncOptions,
+			},
+		},
+	}
+	u, err := toUnstructured(app)
+	if err != nil {
+		panic(err)
+	}
+	return u
+}
+
+// controller is a running `tether controller` process.
+type controller struct {
+	cmd     *exec.Cmd
+	logPath string
+	done    chan struct{}
+	err     error
+}
+
+// startController runs tether's controller against the benchmark's
+// cluster and waits until it has created the default AppProject, the
+// sign that it is up.
+func (e *env) startController() *controller {
+	b := e.b
+	b.Helper()
+	dir := b.TempDir()
+	c := &controller{logPath: filepath.Join(dir, "tether.log"), done: make(chan struct{})}
+	logf, err := os.Create(c.logPath)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c.cmd = exec.Command(tetherBinary(b), "controller",
+		"--kubeconfig", e.cp.Default().KubeconfigPath(),
+		"--app-namespaces", appNS, "--namespace", appNS,
+		"--cache-dir", filepath.Join(dir, "cache"), "--poll-interval", "3m")
+	c.cmd.Stdout, c.cmd.Stderr = logf, logf
+	c.cmd.SysProcAttr = childAttrs()
+	if err := c.cmd.Start(); err != nil {
+		b.Fatalf("start tether: %v", err)
+	}
+	go func() { c.err = c.cmd.Wait(); logf.Close(); close(c.done) }()
+	e.ctl = c
+	b.Cleanup(func() {
+		c.stop()
+		if b.Failed() {
+			b.Logf("tether controller log (%s), last lines:\n%s", c.logPath, tail(c.logPath, 80))
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	projects := e.dyn.Resource(v1alpha1.GroupVersion.WithResource("appprojects")).Namespace(appNS)
+	for {
+		if _, err := projects.Get(ctx, v1alpha1.DefaultProject, metav1.GetOptions{}); err == nil {
+			return c
+		}
+		select {
+		case <-c.done:
+			b.Fatalf("tether controller exited: %v", c.err)
+		case <-ctx.Done():
+			b.Fatal("tether controller did not create the default AppProject within a minute")
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// pid is the controller's process id.
+func (c *controller) pid() int { return c.cmd.Process.Pid }
+
+// alive fails b when the controller has exited.
+func (c *controller) alive(b *testing.B) {
+	b.Helper()
+	select {
+	case <-c.done:
+		b.Fatalf("tether controller exited: %v", c.err)
+	default:
+	}
+}
+
+func (c *controller) stop() {
+	select {
+	case <-c.done:
+		return
+	default:
+	}
+	_ = c.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-c.done:
+	case <-time.After(15 * time.Second):
+		_ = c.cmd.Process.Kill()
+		<-c.done
+	}
+}
+
+var (
+	buildOnce sync.Once
+	builtBin  string
+	buildErr  error
+)
+
+// tetherBinary is the tether program to run: TETHER_BENCH_TETHER, else
+// bin/tether when run by make (whose bench target builds it first), else
+// one built from ./cmd/tether for this run.
+func tetherBinary(b *testing.B) string {
+	b.Helper()
+	if p := os.Getenv("TETHER_BENCH_TETHER"); p != "" {
+		return p
+	}
+	if os.Getenv("MAKELEVEL") != "" {
+		if dir, err := testenv.BinDir(); err == nil {
+			if p := filepath.Join(dir, "tether"); isFile(p) {
+				return p
+			}
+		}
+	}
+	buildOnce.Do(func() {
+		root, err := testenv.RepoRoot()
+		if err != nil {
+			buildErr = err
+			return
+		}
+		dir, err := os.MkdirTemp("", "tether-bench-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		tempDirs = append(tempDirs, dir)
+		builtBin = filepath.Join(dir, "tether")
+		cmd := exec.Command("go", "build", "-o", builtBin, "./cmd/tether")
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build ./cmd/tether: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		b.Fatal(buildErr)
+	}
+	return builtBin
+}
+
+// tempDirs are removed when the package's benchmarks end.
+var tempDirs []string
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	for _, d := range tempDirs {
+		os.RemoveAll(d)
+	}
+	os.Exit(code)
+}
+
+func isFile(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// tail returns the last n lines of a file.
+func tail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	lines := bytes.Split(bytes.TrimRight(b, "\n"), []byte("\n"))
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return string(bytes.Join(lines, []byte("\n")))
+}
+

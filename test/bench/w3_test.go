@@ -1,0 +1,144 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/tether-gitops/tether/internal/testenv/gitserver"
+)
+
+// BenchmarkW3ThousandApps is W3 then W4.
+//
+// W3: 1000 apps (TETHER_BENCH_W3_APPS), each one ~2 KB ConfigMap and its
+// Namespace object in its own path, all created at once (automated sync
+// with prune); the time from the first create until a watch sees every app
+// Synced and Healthy, and then tether's peak RSS (VmHWM) and CPU seconds.
+//
+// W4: once no Application has changed for 5 s, tether's CPU seconds and RSS
+// over 120 s (TETHER_BENCH_IDLE) with nothing changing.
+func BenchmarkW3ThousandApps(b *testing.B) {
+	n := envInt(b, "TETHER_BENCH_W3_APPS", 1000)
+	idle := envDuration(b, "TETHER_BENCH_IDLE", 120*time.Second)
+	limit := envDuration(b, "TETHER_BENCH_W3_TIMEOUT", 10*time.Minute)
+	e := newEnv(b)
+	repo, err := e.git.CreateRepo("w3", gitserver.Anonymous)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := repo.Commit("main", W3Files(n, true), nil, "W3 workload"); err != nil {
+		b.Fatal(err)
+	}
+	ctl := e.startController()
+	before := mustReadProc(b, ctl.pid())
+	b.Logf("tether started: %.2f CPU s, RSS %.1f MiB", before.cpu, mib(before.rssKiB))
+
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	tr := newTracker(n)
+	go tr.run(ctx, e.apps)
+
+	b.ResetTimer()
+	start := time.Now()
+	createApps(b, e, repo.HTTPURL(), n)
+	created := time.Since(start)
+
+	timeout := time.NewTimer(limit)
+	defer timeout.Stop()
+	progress := time.NewTicker(15 * time.Second)
+	defer progress.Stop()
+wait:
+	for {
+		select {
+		case <-tr.allReady:
+			break wait
+		case <-ctl.done:
+			b.Fatalf("tether controller exited during W3: %v; %s", ctl.err, tr.report(5))
+		case <-progress.C:
+			ready, events, _ := tr.counts()
+			p, _ := readProc(ctl.pid())
+			b.Logf("W3 %s: %d/%d apps Synced+Healthy, %d app changes seen; tether %.1f CPU s, RSS %.1f MiB",
+				time.Since(start).Round(time.Second), ready, n, events, p.cpu, mib(p.rssKiB))
+		case <-timeout.C:
+			b.Fatalf("W3: not every app Synced and Healthy within %s: %s", limit, tr.report(5))
+		}
+	}
+	at := mustReadProc(b, ctl.pid())
+	b.StopTimer()
+	took := tr.readyAt.Sub(start)
+	b.ReportMetric(0, "ns/op")
+	b.ReportMetric(took.Seconds(), "s-all-synced")
+	b.ReportMetric(mib(at.hwmKiB), "MiB-peak-rss")
+	b.ReportMetric(at.cpu, "cpu-s")
+	result(b, "W3 %d apps: all Synced+Healthy %.2f s after the first create (creates took %.2f s); tether peak RSS (VmHWM) %.1f MiB, RSS now %.1f MiB, CPU %.2f s since its start (%.2f s during W3)",
+		n, took.Seconds(), created.Seconds(), mib(at.hwmKiB), mib(at.rssKiB), at.cpu, at.cpu-before.cpu)
+
+	w4(b, ctl, tr, idle)
+}
+
+// createApps creates the n W3 Applications from 16 goroutines.
+func createApps(b *testing.B, e *env, repoURL string, n int) {
+	b.Helper()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for w := 0; w < 16; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				app := application(fmt.Sprintf("w3-%04d", i), repoURL, W3AppPath(i), W3Namespace(i))
+				if _, err := e.apps.Create(context.Background(), app, metav1.CreateOptions{}); err != nil {
+					errs <- fmt.Errorf("create app %d: %w", i, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		b.Fatal(err)
+	}
+}
+
+// w4 measures tether idle after W3: CPU and RSS over the idle window.
+func w4(b *testing.B, ctl *controller, tr *tracker, idle time.Duration) {
+	settle, ok := tr.quiet(5*time.Second, time.Minute)
+	if !ok {
+		b.Logf("W4: Applications still changing after %s; measuring anyway", settle.Round(time.Millisecond))
+	}
+	_, ev0, _ := tr.counts()
+	p0 := mustReadProc(b, ctl.pid())
+	t0 := time.Now()
+	maxRSS := p0.rssKiB
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for time.Since(t0) < idle {
+		select {
+		case <-ctl.done:
+			b.Fatalf("tether controller exited during W4: %v", ctl.err)
+		case <-tick.C:
+			if p, err := readProc(ctl.pid()); err == nil && p.rssKiB > maxRSS {
+				maxRSS = p.rssKiB
+			}
+		}
+	}
+	p1 := mustReadProc(b, ctl.pid())
+	wall := time.Since(t0)
+	_, ev1, _ := tr.counts()
+	cores := (p1.cpu - p0.cpu) / wall.Seconds()
+	b.ReportMetric(cores, "cores-idle")
+	b.ReportMetric(mib(p1.rssKiB), "MiB-idle-rss")
+	result(b, "W4 idle over %s (after %s without app changes): %.4f cores (%.2f CPU s), RSS %.1f MiB at the end, %.1f MiB at most; %d Application changes seen during the window",
+		wall.Round(time.Millisecond), settle.Round(time.Millisecond), cores, p1.cpu-p0.cpu, mib(p1.rssKiB), mib(maxRSS), ev1-ev0)
+}
