@@ -91,6 +91,10 @@ func (r *Reconciler) reconcileApp(ctx context.Context, app *v1alpha1.Application
 		}
 	} else if syncOp != nil && err != nil {
 		r.failOperation(app, op, err, now)
+	} else if st := app.Status.OperationState; st != nil && (st.Phase == v1alpha1.PhaseFailed || st.Phase == v1alpha1.PhaseError) &&
+		st.SyncResult != nil && st.SyncResult.Revision == cmp.snapshot.Commit && cmp.plan.OutOfSync() {
+		// The last sync of this revision failed and nothing fixed it since.
+		conds = append(conds, record.Condition(v1alpha1.ConditionSyncError, st.Message))
 	}
 	r.recordComparison(app, cmp)
 	record.SetConditions(&app.Status, conds, now)

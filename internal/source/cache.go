@@ -16,6 +16,9 @@ import (
 	"github.com/go-git/go-git/v5/storage/memory"
 )
 
+// errorReuse is how long a failed ref listing is reported without retrying.
+const errorReuse = 5 * time.Second
+
 // Options configure a Cache.
 type Options struct {
 	// Dir holds bare repositories and snapshots.
@@ -46,7 +49,9 @@ type repoEntry struct {
 	dir      string
 	refs     map[string]string // ref name -> commit
 	head     string            // HEAD target ref name
-	refsAt   time.Time
+	refsAt   time.Time         // time of the last listing attempt
+	refsErr  error             // its error, if it failed
+	refsKey  string            // fingerprint of the credentials it used
 	snapMu   sync.Mutex
 	snapshot map[string]*Snapshot
 }
@@ -89,9 +94,20 @@ func (c *Cache) Refs(ctx context.Context, url string, creds *Credentials, maxAge
 	e := c.entry(url)
 	e.refsMu.Lock()
 	defer e.refsMu.Unlock()
-	if e.refs != nil && maxAge > 0 && time.Since(e.refsAt) < maxAge {
-		return e.refs, e.head, nil
+	key := creds.fingerprint()
+	age := time.Since(e.refsAt)
+	if maxAge > 0 && key == e.refsKey && !e.refsAt.IsZero() {
+		// A failed listing is reused only briefly, so a fixed problem (a
+		// repository back online) is seen soon; new credentials always
+		// cause a new listing.
+		if e.refsErr == nil && age < maxAge {
+			return e.refs, e.head, nil
+		}
+		if e.refsErr != nil && age < min(maxAge, errorReuse) {
+			return nil, "", e.refsErr
+		}
 	}
+	e.refsKey, e.refsAt = key, time.Now()
 	auth, err := authFor(url, creds)
 	if err != nil {
 		return nil, "", fmt.Errorf("repository %s: %w", RedactURL(url), err)
@@ -104,7 +120,8 @@ func (c *Cache) Refs(ctx context.Context, url string, creds *Credentials, maxAge
 	c.lsRemotes++
 	c.mu.Unlock()
 	if err != nil {
-		return nil, "", fmt.Errorf("repository %s: list refs: %w", RedactURL(url), err)
+		e.refsErr = fmt.Errorf("repository %s: list refs: %w", RedactURL(url), err)
+		return nil, "", e.refsErr
 	}
 	refs := map[string]string{}
 	head := ""
@@ -130,7 +147,7 @@ func (c *Cache) Refs(ctx context.Context, url string, creds *Credentials, maxAge
 			refs["HEAD"] = h
 		}
 	}
-	e.refs, e.head, e.refsAt = refs, head, time.Now()
+	e.refs, e.head, e.refsErr = refs, head, nil
 	return refs, head, nil
 }
 
@@ -139,6 +156,6 @@ func (c *Cache) Refs(ctx context.Context, url string, creds *Credentials, maxAge
 func (c *Cache) Invalidate(url string) {
 	e := c.entry(url)
 	e.refsMu.Lock()
-	e.refs = nil
+	e.refsAt = time.Time{}
 	e.refsMu.Unlock()
 }

@@ -1,6 +1,8 @@
 package source
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -26,6 +28,20 @@ type Credentials struct {
 	// unless Insecure is set.
 	KnownHosts []byte
 	Insecure   bool
+}
+
+// fingerprint identifies the credentials without revealing them, so a
+// change of credentials is noticed.
+func (c *Credentials) fingerprint() string {
+	if c == nil {
+		return ""
+	}
+	h := sha256.New()
+	for _, part := range [][]byte{[]byte(c.Username), []byte(c.Password), []byte(c.BearerToken), c.SSHPrivateKey, c.KnownHosts, []byte(fmt.Sprint(c.Insecure))} {
+		h.Write(part)
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // IsSSH reports whether a repository URL uses SSH.

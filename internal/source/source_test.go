@@ -217,3 +217,35 @@ func TestSSHRefusesAnUnknownHostKey(t *testing.T) {
 		t.Fatalf("want a missing known_hosts error, got %v", err)
 	}
 }
+
+func TestNewCredentialsCauseANewListing(t *testing.T) {
+	srv := startServer(t)
+	ctx := context.Background()
+	repo, err := srv.CreateRepo("creds", gitserver.BasicAuth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := repo.Commit("main", map[string]string{"a": "1"}, nil, "one"); err != nil {
+		t.Fatal(err)
+	}
+	c := newCache(t)
+	good := &Credentials{Username: srv.Username(), Password: srv.Password()}
+	if _, err := c.Resolve(ctx, repo.HTTPURL(), "main", good, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	bad := &Credentials{Username: srv.Username(), Password: "changed"}
+	if _, err := c.Resolve(ctx, repo.HTTPURL(), "main", bad, time.Hour); err == nil {
+		t.Fatal("changed credentials must be used at once, not hidden by a cached listing")
+	}
+	// The failure is remembered briefly for the same credentials...
+	if _, err := c.Resolve(ctx, repo.HTTPURL(), "main", bad, time.Hour); err == nil {
+		t.Fatal("a failed listing must be reported again")
+	}
+	if ls, _ := c.Stats(); ls != 2 {
+		t.Fatalf("%d listings, want 2 (the repeated failure is not retried at once)", ls)
+	}
+	// ...and fixed credentials work at once.
+	if _, err := c.Resolve(ctx, repo.HTTPURL(), "main", good, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -238,6 +238,29 @@ func (e *tetherEnv) waitApp(t *testing.T, name, what string, cond func(*v1alpha1
 	return nil
 }
 
+// waitAppRefreshing is waitApp that asks for a refresh every two seconds,
+// for changes the controller only sees on a refresh (credentials, remote refs).
+func (e *tetherEnv) waitAppRefreshing(t *testing.T, name, what string, cond func(*v1alpha1.Application) bool) *v1alpha1.Application {
+	t.Helper()
+	var last *v1alpha1.Application
+	for i := 0; i < 30; i++ {
+		e.refresh(t, name)
+		deadline := time.Now().Add(2 * time.Second)
+		for time.Now().Before(deadline) {
+			a := &v1alpha1.Application{}
+			if err := e.c.Get(context.Background(), client.ObjectKey{Namespace: e.ns, Name: name}, a); err == nil {
+				last = a
+				if cond(a) {
+					return a
+				}
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	t.Fatalf("app %s: %s not reached; last status: %s", name, what, describeStatus(last))
+	return nil
+}
+
 func describeStatus(a *v1alpha1.Application) string {
 	if a == nil {
 		return "(none)"

@@ -1,0 +1,210 @@
+package e2e
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/tether-gitops/tether/api/v1alpha1"
+	"github.com/tether-gitops/tether/internal/testenv/gitserver"
+)
+
+const simpleApp = `
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {name: NAME}
+spec:
+  source: {repoURL: REPO, targetRevision: main, path: app}
+  destination: {server: https://kubernetes.default.svc, namespace: DESTNS}
+  syncPolicy: {automated: {prune: true}}
+`
+
+func named(name string) string { return strings.Replace(simpleApp, "NAME", name, 1) }
+
+func TestSourceProblemsKeepTheLastSyncedState(t *testing.T) {
+	e := startTether(t)
+	srv := git(t)
+	dest := destNamespace(t)
+	repo := newRepo(t, gitserver.BasicAuth, map[string]string{"app/cm.yaml": cmYAML("kept", "v1")})
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "creds", Labels: map[string]string{"argocd.argoproj.io/secret-type": "repository"}},
+		StringData: map[string]string{"url": repo.HTTPURL(), "username": srv.Username(), "password": srv.Password()},
+	}
+	if _, err := kube(t).CoreV1().Secrets(e.ns).Create(context.Background(), secret, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	e.createApp(t, named("app"), repo.HTTPURL(), dest)
+	e.waitApp(t, "app", "synced", synced(""))
+
+	t.Run("wrong credentials name the repository and never show the password", func(t *testing.T) {
+		s, err := kube(t).CoreV1().Secrets(e.ns).Get(context.Background(), "creds", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Data["password"] = []byte("Wr0ng-Pa55word")
+		if _, err := kube(t).CoreV1().Secrets(e.ns).Update(context.Background(), s, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		a := e.waitAppRefreshing(t, "app", "comparison error naming the repo", hasCondition(v1alpha1.ConditionComparisonError, repo.HTTPURL()))
+		for _, c := range a.Status.Conditions {
+			if strings.Contains(c.Message, "Wr0ng-Pa55word") || strings.Contains(c.Message, srv.Password()) {
+				t.Fatalf("condition shows a password: %s", c.Message)
+			}
+		}
+		if configMap(t, dest, "kept") == nil {
+			t.Fatal("the last synced state was removed")
+		}
+	})
+
+	t.Run("a branch that does not exist is named", func(t *testing.T) {
+		s, err := kube(t).CoreV1().Secrets(e.ns).Get(context.Background(), "creds", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Data["password"] = []byte(srv.Password())
+		if _, err := kube(t).CoreV1().Secrets(e.ns).Update(context.Background(), s, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		patch := client.RawPatch(types.MergePatchType, []byte(`{"spec":{"source":{"targetRevision":"no-such-branch"}}}`))
+		if err := e.c.Patch(context.Background(), e.app(t, "app"), patch); err != nil {
+			t.Fatal(err)
+		}
+		e.waitAppRefreshing(t, "app", "missing branch condition", hasCondition(v1alpha1.ConditionComparisonError, `"no-such-branch" not found`))
+		if configMap(t, dest, "kept") == nil {
+			t.Fatal("the last synced state was removed")
+		}
+	})
+
+	t.Run("an unreachable repository is named", func(t *testing.T) {
+		patch := client.RawPatch(types.MergePatchType, []byte(`{"spec":{"source":{"repoURL":"http://127.0.0.1:1/gone.git","targetRevision":"main"}}}`))
+		if err := e.c.Patch(context.Background(), e.app(t, "app"), patch); err != nil {
+			t.Fatal(err)
+		}
+		e.waitApp(t, "app", "unreachable condition", hasCondition(v1alpha1.ConditionComparisonError, "http://127.0.0.1:1/gone.git"))
+		if configMap(t, dest, "kept") == nil {
+			t.Fatal("the last synced state was removed")
+		}
+	})
+}
+
+func TestRenderErrorsNameTheFileAndApplyNothing(t *testing.T) {
+	e := startTether(t)
+	dest := destNamespace(t)
+	cases := map[string]struct {
+		files map[string]string
+		want  string
+	}{
+		"bad-yaml":      {map[string]string{"app/good.yaml": cmYAML("good-1", "x"), "app/broken.yaml": "kind: ConfigMap\nmetadata: [unclosed\n"}, "app/broken.yaml"},
+		"no-kind":       {map[string]string{"app/good.yaml": cmYAML("good-2", "x"), "app/nokind.yaml": "apiVersion: v1\nmetadata: {name: x}\n"}, "app/nokind.yaml"},
+		"duplicate":     {map[string]string{"app/a.yaml": cmYAML("dup", "1"), "app/b.yaml": cmYAML("dup", "2")}, "app/b.yaml"},
+		"bad-kustomize": {map[string]string{"app/kustomization.yaml": "resources: [missing.yaml]\n"}, "kustomization.yaml"},
+		"escape":        {map[string]string{"app/kustomization.yaml": "resources: [../../../etc]\n"}, "escapes the repository"},
+	}
+	for name, tc := range cases {
+		repo := newRepo(t, gitserver.Anonymous, tc.files)
+		e.createApp(t, named(name), repo.HTTPURL(), dest)
+		t.Run(name, func(t *testing.T) {
+			e.waitApp(t, name, "render error naming "+tc.want, hasCondition(v1alpha1.ConditionComparisonError, tc.want))
+		})
+	}
+	for _, n := range []string{"good-1", "good-2", "dup"} {
+		if configMap(t, dest, n) != nil {
+			t.Errorf("ConfigMap %s was applied although its render failed", n)
+		}
+	}
+}
+
+func TestRejectedObjects(t *testing.T) {
+	e := startTether(t)
+	dest := destNamespace(t)
+
+	t.Run("an object that fails validation stops the sync before any write", func(t *testing.T) {
+		bad := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bad}\ndata: {\"not a valid key!\": x}\n"
+		repo := newRepo(t, gitserver.Anonymous, map[string]string{"app/cm.yaml": cmYAML("valid", "x"), "app/bad.yaml": bad})
+		e.createApp(t, named("invalid"), repo.HTTPURL(), dest)
+		a := e.waitApp(t, "invalid", "sync error naming the ConfigMap", hasCondition(v1alpha1.ConditionSyncError, "ConfigMap/"+dest+"/bad"))
+		if !strings.Contains(a.Status.OperationState.Message, "nothing applied") {
+			t.Errorf("operation message: %s", a.Status.OperationState.Message)
+		}
+		if configMap(t, dest, "valid") != nil {
+			t.Fatal("a valid object of a refused sync was applied")
+		}
+	})
+
+	t.Run("an object rejected while applying fails the sync, reports the rest and skips prune", func(t *testing.T) {
+		repo := newRepo(t, gitserver.Anonymous, map[string]string{"app/old.yaml": cmYAML("old", "x")})
+		e.createApp(t, named("midsync"), repo.HTTPURL(), dest)
+		e.waitApp(t, "midsync", "synced", synced(""))
+		// A NodePort outside the range passes validation and is refused by
+		// the port allocator only when the Service is really created.
+		bad := "apiVersion: v1\nkind: Service\nmetadata: {name: bad}\nspec:\n  type: NodePort\n  ports: [{port: 80, nodePort: 1}]\n"
+		rev, err := repo.Commit("main", map[string]string{"app/new.yaml": cmYAML("new", "x"), "app/svc.yaml": bad}, []string{"app/old.yaml"}, "replace old")
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.refresh(t, "midsync")
+		a := e.waitApp(t, "midsync", "sync error naming the Service", func(a *v1alpha1.Application) bool {
+			return a.Status.Sync.Revision == rev && hasCondition(v1alpha1.ConditionSyncError, "Service/"+dest+"/bad")(a)
+		})
+		st := a.Status.OperationState
+		var reported bool
+		for _, r := range st.SyncResult.Resources {
+			if r.Name == "new" && r.Status == "Synced" {
+				reported = true
+			}
+		}
+		if !reported || !strings.Contains(st.Message, "prune skipped") {
+			t.Errorf("operation: %s %+v", st.Message, st.SyncResult.Resources)
+		}
+		if configMap(t, dest, "old") == nil {
+			t.Fatal("prune ran although the sync failed")
+		}
+	})
+}
+
+func TestAnObjectOwnedByAnotherAppIsNotTakenOver(t *testing.T) {
+	e := startTether(t)
+	dest := destNamespace(t)
+	repo := newRepo(t, gitserver.Anonymous, map[string]string{"app/cm.yaml": cmYAML("shared", "first"), "other/cm.yaml": cmYAML("shared", "second")})
+	e.createApp(t, named("first"), repo.HTTPURL(), dest)
+	e.waitApp(t, "first", "synced", synced(""))
+	e.createApp(t, strings.Replace(named("second"), "path: app", "path: other", 1), repo.HTTPURL(), dest)
+	e.waitApp(t, "second", "shared resource condition", hasCondition(v1alpha1.ConditionSharedResource, e.ns+"/first"))
+	if cm := configMap(t, dest, "shared"); cm.Data["value"] != "first" {
+		t.Fatalf("the object was taken over: %v", cm.Data)
+	}
+}
+
+func TestUnsupportedFieldsAreNamed(t *testing.T) {
+	e := startTether(t)
+	dest := destNamespace(t)
+	repo := newRepo(t, gitserver.Anonymous, map[string]string{"app/cm.yaml": cmYAML("x", "x")})
+	e.createApp(t, `
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {name: plugin}
+spec:
+  source: {repoURL: REPO, targetRevision: main, path: app, plugin: {name: cmp}}
+  destination: {server: https://kubernetes.default.svc, namespace: DESTNS}
+  syncPolicy: {automated: {}}
+`, repo.HTTPURL(), dest)
+	e.createApp(t, `
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {name: unknown}
+spec:
+  source: {repoURL: REPO, targetRevision: main, path: app, frobnicate: true}
+  destination: {server: https://kubernetes.default.svc, namespace: DESTNS}
+  syncPolicy: {automated: {}}
+`, repo.HTTPURL(), dest)
+	e.waitApp(t, "plugin", "unsupported field condition", hasCondition(v1alpha1.ConditionUnsupportedField, "spec.source.plugin"))
+	e.waitApp(t, "unknown", "unknown field condition", hasCondition(v1alpha1.ConditionUnsupportedField, "spec.source.frobnicate"))
+	if configMap(t, dest, "x") != nil {
+		t.Fatal("an app with an unsupported field was synced")
+	}
+}
