@@ -73,7 +73,7 @@ func (r *Reconciler) compare(ctx context.Context, app *v1alpha1.Application, op 
 	if c.snapshot, err = r.sources.Snapshot(ctx, c.source.RepoURL, commit, creds); err != nil {
 		return nil, err
 	}
-	c.sourceType, c.desired, err = r.renders.render(ctx, key.String(), c.snapshot, c.source, app.Name, app.Spec.Destination.Namespace)
+	c.sourceType, c.desired, err = r.renders.render(ctx, r.sources, key.String(), c.snapshot, c.source, app.Name, app.Spec.Destination.Namespace)
 	if err != nil {
 		return nil, fmt.Errorf("render %s at %s: %w", pathOrRoot(c.source.Path), short(commit), err)
 	}

@@ -54,6 +54,9 @@ func (r *Reconciler) reconcileApp(ctx context.Context, app *v1alpha1.Application
 	now := metav1.Now()
 	refresh := app.Annotations[v1alpha1.RefreshAnnotation]
 	op := app.Operation
+	if refresh == "hard" {
+		r.renders.forget(key.String()) // render again even at the same commit
+	}
 
 	cmp, err := r.compare(ctx, app, op, refresh != "")
 	var conds []v1alpha1.ApplicationCondition

@@ -14,10 +14,12 @@ import (
 	"github.com/tether-gitops/tether/internal/source"
 )
 
-// renderCache keeps the last render of each (commit, source spec, app,
-// namespace): a reconcile that sees no new commit and no spec change does
-// not render again. Entries are replaced per app, so memory stays bounded
-// by the number of apps.
+// renderCache keeps the last render of each app. It is reused when the
+// source spec is the same and either the commit is the same or every input
+// of the render (the directories and files it read, see render.Result.Inputs)
+// has the same content at the new commit: a commit that does not touch the
+// app does not render it again. Entries are replaced per app, so memory
+// stays bounded by the number of apps.
 type renderCache struct {
 	mu      sync.Mutex
 	entries map[string]renderEntry // by app key
@@ -25,39 +27,60 @@ type renderCache struct {
 }
 
 type renderEntry struct {
-	key     string
+	spec    string // source spec, app name and namespace
+	commit  string
+	inputs  []string
+	content string // ContentHash of inputs at commit
 	typ     string
 	objects []*unstructured.Unstructured
 	err     error
 }
 
+// contentHasher is the part of the source cache the render cache needs.
+type contentHasher interface {
+	ContentHash(ctx context.Context, url, commit string, paths []string) (string, error)
+}
+
 func newRenderCache() *renderCache { return &renderCache{entries: map[string]renderEntry{}} }
 
-// renderKey identifies what a render depends on. Only the path inside the
-// snapshot matters, but the commit is part of the key because the snapshot
-// changes with it.
-func renderKey(snap *source.Snapshot, src v1alpha1.ApplicationSource, appName, namespace string) string {
+// specKey identifies what a render depends on besides the repository content.
+func specKey(src v1alpha1.ApplicationSource, appName, namespace string) string {
+	src.TargetRevision = "" // the commit is compared separately
 	b, _ := json.Marshal(struct {
-		Commit string
-		Src    v1alpha1.ApplicationSource
-		App    string
-		NS     string
-	}{snap.Commit, src, appName, namespace})
+		Src v1alpha1.ApplicationSource
+		App string
+		NS  string
+	}{src, appName, namespace})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
 
 // render returns deep copies of the cached objects, rendering on a miss.
-func (c *renderCache) render(ctx context.Context, appKey string, snap *source.Snapshot, src v1alpha1.ApplicationSource, appName, namespace string) (string, []*unstructured.Unstructured, error) {
-	key := renderKey(snap, src, appName, namespace)
+func (c *renderCache) render(ctx context.Context, hasher contentHasher, appKey string, snap *source.Snapshot, src v1alpha1.ApplicationSource, appName, namespace string) (string, []*unstructured.Unstructured, error) {
+	spec := specKey(src, appName, namespace)
 	c.mu.Lock()
 	e, ok := c.entries[appKey]
 	c.mu.Unlock()
-	if !ok || e.key != key {
+	hit := ok && e.spec == spec && e.commit == snap.Commit
+	if ok && !hit && e.spec == spec && e.err == nil && len(e.inputs) > 0 {
+		if content, err := hasher.ContentHash(ctx, snap.RepoURL, snap.Commit, e.inputs); err == nil && content == e.content {
+			hit = true
+			e.commit = snap.Commit
+			c.mu.Lock()
+			c.entries[appKey] = e
+			c.mu.Unlock()
+		}
+	}
+	if !hit {
 		res, err := render.Render(ctx, render.Request{Root: snap.Dir, Source: src, AppName: appName, Namespace: namespace}, render.DefaultOptions())
-		e = renderEntry{key: key, err: err}
+		e = renderEntry{spec: spec, commit: snap.Commit, err: err}
 		if res != nil {
-			e.typ, e.objects = res.Type, res.Objects
+			e.typ, e.objects, e.inputs = res.Type, res.Objects, res.Inputs
+			if content, herr := hasher.ContentHash(ctx, snap.RepoURL, snap.Commit, res.Inputs); herr == nil {
+				e.content = content
+			} else {
+				e.inputs = nil // unknown inputs: render again on the next commit
+			}
 		}
 		c.mu.Lock()
 		c.entries[appKey] = e

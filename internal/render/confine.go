@@ -17,6 +17,9 @@ type snapshot struct {
 	opts    Options
 	read    int64
 	objects int
+	// inputs are the paths, relative to the root, that the render looked
+	// at (see note).
+	inputs map[string]bool
 }
 
 func newSnapshot(root string, opts Options) (*snapshot, error) {
@@ -47,11 +50,14 @@ const maxSymlinks = 255
 // a time, and returns the real location. It fails with ErrPathEscapes as
 // soon as a component or a link target leaves the root (even a dangling
 // link), and with fs.ErrNotExist when the path does not exist.
+//
+// Every path it looks at is noted as an input of the render (see note).
 func (s *snapshot) resolve(abs string) (string, error) {
 	abs = filepath.Clean(abs)
 	if !within(s.root, abs) {
 		return "", ErrPathEscapes
 	}
+	s.note(abs)
 	rest := splitPath(strings.TrimPrefix(abs, s.root))
 	cur := s.root
 	for links := 0; len(rest) > 0; {
@@ -70,6 +76,7 @@ func (s *snapshot) resolve(abs string) (string, error) {
 		next := filepath.Join(cur, c)
 		fi, err := os.Lstat(next)
 		if err != nil {
+			s.note(next) // creating it later changes the render
 			if errors.Is(err, fs.ErrNotExist) {
 				return "", fs.ErrNotExist
 			}
@@ -79,6 +86,7 @@ func (s *snapshot) resolve(abs string) (string, error) {
 			cur = next
 			continue
 		}
+		s.note(next) // retargeting the link changes the render
 		if links++; links > maxSymlinks {
 			return "", errors.New("too many levels of symbolic links")
 		}
@@ -95,6 +103,7 @@ func (s *snapshot) resolve(abs string) (string, error) {
 		}
 		rest = append(splitPath(target), rest...)
 	}
+	s.note(cur)
 	return cur, nil
 }
 

@@ -30,6 +30,21 @@ type Result struct {
 	// manifests, hooks) for charts. Namespaces are left as the source wrote
 	// them.
 	Objects []*unstructured.Unstructured
+	// Inputs are the repository-relative paths (slash-separated, no
+	// leading "./"; "." only when the app path is the repository root)
+	// whose content the render depended on: directories (everything under
+	// them counts) and single files. A later render of another commit
+	// gives the same objects whenever every input has the same content, so
+	// callers may skip rendering when the Git tree hashes of all Inputs are
+	// unchanged.
+	//
+	// They are every path the render looked at: the app path, each
+	// directory listed (kustomization directories, the chart), each file
+	// read outside those (patches, value files), each path probed and found
+	// missing, and for a symlink both the link and its target. Sorted,
+	// without duplicates, and without entries inside another entry's
+	// directory.
+	Inputs []string
 }
 
 // Render renders req.Source from the snapshot at req.Root. Errors about a
@@ -61,5 +76,6 @@ func Render(ctx context.Context, req Request, opts Options) (*Result, error) {
 		// render would delete what the other half holds.
 		return nil, err
 	}
+	res.Inputs = s.inputList()
 	return res, nil
 }

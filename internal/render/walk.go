@@ -40,6 +40,7 @@ func (s *snapshot) walkDir(ctx context.Context, dir, rel string, seen map[string
 		entryRel := path.Join(rel, e.Name())
 		isDir := e.IsDir()
 		if e.Type()&fs.ModeSymlink != 0 {
+			s.noteLink(abs)
 			// A dangling or unreadable link counts as a file: reading it
 			// reports the problem if the visitor wants it.
 			if fi, err := os.Stat(abs); err == nil {
