@@ -1,9 +1,9 @@
 package v1alpha1
 
 import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"sigs.k8s.io/controller-runtime/pkg/scheme"
 )
 
 // Group is the API group of the kinds in this package.
@@ -13,7 +13,7 @@ var (
 	// GroupVersion is argoproj.io/v1alpha1.
 	GroupVersion = schema.GroupVersion{Group: Group, Version: "v1alpha1"}
 	// SchemeBuilder registers the kinds of this package.
-	SchemeBuilder = &scheme.Builder{GroupVersion: GroupVersion}
+	SchemeBuilder = runtime.NewSchemeBuilder(addKnownTypes)
 	// AddToScheme adds the kinds of this package to a scheme.
 	AddToScheme = SchemeBuilder.AddToScheme
 )
@@ -27,8 +27,10 @@ const (
 // ApplicationGVR is the resource of Applications.
 var ApplicationGVR = GroupVersion.WithResource("applications")
 
-func init() {
-	SchemeBuilder.Register(&Application{}, &ApplicationList{}, &AppProject{}, &AppProjectList{})
+func addKnownTypes(s *runtime.Scheme) error {
+	s.AddKnownTypes(GroupVersion, &Application{}, &ApplicationList{}, &AppProject{}, &AppProjectList{})
+	metav1.AddToGroupVersion(s, GroupVersion)
+	return nil
 }
 
 // NewScheme returns a scheme with the built-in kinds and this package's.

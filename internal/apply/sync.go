@@ -194,7 +194,7 @@ func (a *Applier) ensureNamespace(ctx context.Context, name string) error {
 	ns.SetName(name)
 	_, err = a.Client.Resource(m, "").Create(ctx, ns, metav1.CreateOptions{FieldManager: FieldManager})
 	if err != nil && !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("Namespace/%s: create (CreateNamespace=true): %w", name, err)
+		return fmt.Errorf("namespace %s: create (CreateNamespace=true): %w", name, err)
 	}
 	return nil
 }

@@ -66,9 +66,12 @@ func newAppSyncCmd(f *appFlags) *cobra.Command {
 	fl.BoolVar(&prune, "prune", false, "delete objects that are no longer in Git")
 	fl.BoolVar(&dryRun, "dry-run", false, "validate and show what would change, without changing anything")
 	fl.BoolVar(&async, "async", false, "do not wait for the result")
-	fl.DurationVar(&timeout, "timeout", 5*time.Minute, "how long to wait for the result")
+	fl.DurationVar(&timeout, "timeout", defaultWait, "how long to wait for the result")
 	return cmd
 }
+
+// defaultWait bounds how long a command waits for an operation's result.
+const defaultWait = 5 * time.Minute
 
 // requestOperation asks the controller to run op by setting .operation.
 func requestOperation(ctx context.Context, c client.Client, key client.ObjectKey, op v1alpha1.Operation) error {

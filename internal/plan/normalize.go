@@ -255,7 +255,7 @@ func removeManaged(obj, live *unstructured.Unstructured, managers []string) erro
 			continue
 		}
 		s := &fieldpath.Set{}
-		if err := s.FromJSON(bytes.NewReader(mf.FieldsV1.Raw)); err != nil {
+		if err := s.FromJSON(bytes.NewReader(mf.FieldsV1.GetRawBytes())); err != nil {
 			return fmt.Errorf("managedFields[%d] (manager %q): parse fieldsV1: %w", i, mf.Manager, err)
 		}
 		owned = owned.Union(s)

@@ -20,16 +20,6 @@ func (e *Error) Error() string { return e.File + ": " + e.Err.Error() }
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// fileError wraps err with the file it is about, unless err already names a
-// file.
-func fileError(file string, err error) error {
-	var fe *Error
-	if errors.As(err, &fe) {
-		return err
-	}
-	return &Error{File: file, Err: err}
-}
-
 // missingPathError reports an application path that is not in the snapshot.
 type missingPathError struct{ path string }
 

@@ -3,7 +3,6 @@ package testenv
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -117,5 +116,3 @@ func waitFor(ctx context.Context, p *process, what string, check func(context.Co
 		}
 	}
 }
-
-var errRetryPort = errors.New("port taken")
