@@ -340,3 +340,7 @@ func runCLI(t *testing.T, args ...string) (string, error) {
 	err := cli.Execute(context.Background(), full, &out, &out)
 	return out.String(), err
 }
+
+func clientMergePatch(body string) client.Patch {
+	return client.RawPatch("application/merge-patch+json", []byte(body))
+}

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -144,13 +143,8 @@ func TestPruneOffAndPruneFalseKeepObjects(t *testing.T) {
 	keep := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: keep\n  annotations:\n    argocd.argoproj.io/sync-options: Prune=false\ndata: {a: b}\n"
 	repo := newRepo(t, 0, map[string]string{"apps/api/a.yaml": cmYAML("a", "1"), "apps/api/keep.yaml": keep, "apps/noprune/b.yaml": cmYAML("b", "1"), "apps/noprune/c.yaml": cmYAML("c", "1")})
 	e.createApp(t, autoApp, repo.HTTPURL(), dest)
-	e.createApp(t, strings.Replace(strings.Replace(autoApp, "prune: true", "prune: false", 1), "api-production", "no-prune", 1), repo.HTTPURL(), dest)
-	// no-prune app points at the same path but another name would clash; use its own path.
-	noPrune := e.app(t, "no-prune")
-	noPrune.Spec.Source.Path = "apps/noprune"
-	if err := e.c.Update(context.Background(), noPrune); err != nil {
-		t.Fatal(err)
-	}
+	noPrune := strings.NewReplacer("prune: true", "prune: false", "api-production", "no-prune", "path: apps/api", "path: apps/noprune").Replace(autoApp)
+	e.createApp(t, noPrune, repo.HTTPURL(), dest)
 	e.waitApp(t, "api-production", "synced", synced(""))
 	e.waitApp(t, "no-prune", "synced", func(a *v1alpha1.Application) bool {
 		return synced("")(a) && a.Spec.Source.Path == "apps/noprune" && configMap(t, dest, "b") != nil
