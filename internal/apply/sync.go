@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sort"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -13,6 +15,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
+
+	"github.com/tether-gitops/tether/api/v1alpha1"
+	"github.com/tether-gitops/tether/internal/health"
 
 	"github.com/tether-gitops/tether/internal/inventory"
 	"github.com/tether-gitops/tether/internal/plan"
@@ -35,6 +41,9 @@ type SyncOptions struct {
 	CreateNamespace string
 	// CRDTimeout bounds the wait for a CRD to become Established.
 	CRDTimeout time.Duration
+	// Timeout bounds each wait of the operation: a wave turning healthy, a
+	// hook finishing.
+	Timeout time.Duration
 }
 
 // ObjectResult is what the sync did to one object.
@@ -44,6 +53,9 @@ type ObjectResult struct {
 	Status  string
 	Message string
 	Wave    int
+	// HookType is the hook phase the object ran in, for hooks.
+	HookType  string
+	HookPhase string
 	// Object is the object as the API server returned it after apply.
 	Object *unstructured.Unstructured
 }
@@ -53,10 +65,17 @@ type Result struct {
 	Objects []ObjectResult
 }
 
-// Sync runs p. It returns the results so far together with any error.
+// Sync runs p: PreSync hooks, then each wave (its objects and Sync hooks)
+// waiting for the wave to be healthy before the next, then prune, then
+// PostSync hooks once everything is healthy. When any step fails, later
+// steps do not run, the SyncFail hooks run, and the results so far are
+// returned with the error.
 func (a *Applier) Sync(ctx context.Context, p *plan.Plan, opts SyncOptions) (*Result, error) {
 	if opts.CRDTimeout == 0 {
 		opts.CRDTimeout = time.Minute
+	}
+	if opts.Timeout == 0 {
+		opts.Timeout = 5 * time.Minute
 	}
 	res := &Result{}
 	if err := a.validate(ctx, p, opts); err != nil {
@@ -67,32 +86,131 @@ func (a *Applier) Sync(ctx context.Context, p *plan.Plan, opts SyncOptions) (*Re
 			return res, err
 		}
 	}
+	err := a.runPhases(ctx, p, opts, res)
+	if err != nil && !opts.DryRun {
+		if fail := hooksOf(p, plan.HookSyncFail, nil); len(fail) > 0 {
+			out, ferr := a.runHooks(ctx, fail, plan.HookSyncFail, opts)
+			res.Objects = append(res.Objects, out...)
+			if ferr != nil {
+				err = errors.Join(err, ferr)
+			}
+		}
+	}
+	return res, err
+}
+
+func (a *Applier) runPhases(ctx context.Context, p *plan.Plan, opts SyncOptions, res *Result) error {
+	out, err := a.runHooks(ctx, hooksOf(p, plan.HookPreSync, nil), plan.HookPreSync, opts)
+	res.Objects = append(res.Objects, out...)
+	if err != nil {
+		return fmt.Errorf("sync stopped before applying anything: %w", err)
+	}
+	postSync := hooksOf(p, plan.HookPostSync, nil)
+	waves := syncWaves(p)
+	for i, w := range waves {
+		var failed []error
+		var applied []ObjectResult
+		for _, it := range p.Items {
+			if it.Wave != w || it.Action == plan.ActionHook || it.Action == plan.ActionPrune || it.Action == plan.ActionPruneSkipped {
+				continue
+			}
+			r := a.syncObject(ctx, it, opts)
+			res.Objects = append(res.Objects, r)
+			if r.Status == StatusSyncFailed {
+				failed = append(failed, errors.New(r.Message))
+			} else {
+				applied = append(applied, r)
+			}
+		}
+		if len(failed) > 0 {
+			return fmt.Errorf("sync failed, prune skipped: %w", errors.Join(failed...))
+		}
+		wave := w
+		out, err := a.runHooks(ctx, hooksOf(p, plan.HookSync, &wave), plan.HookSync, opts)
+		res.Objects = append(res.Objects, out...)
+		if err != nil {
+			return fmt.Errorf("sync failed, prune skipped: %w", err)
+		}
+		last := i == len(waves)-1
+		if !opts.DryRun && (!last || len(postSync) > 0) {
+			if err := a.waitHealthy(ctx, applied, opts.Timeout); err != nil {
+				return fmt.Errorf("wave %d: %w; later waves not applied, prune skipped", w, err)
+			}
+		}
+	}
+	pruned := a.prune(ctx, p, opts)
+	res.Objects = append(res.Objects, pruned...)
 	var failed []error
-	wave, started := 0, false
-	for _, it := range p.Items {
-		if it.Action == plan.ActionPrune || it.Action == plan.ActionPruneSkipped {
-			continue
-		}
-		if started && it.Wave != wave && len(failed) > 0 {
-			break // a failed wave stops the later ones
-		}
-		wave, started = it.Wave, true
-		r := a.syncObject(ctx, it, opts)
-		res.Objects = append(res.Objects, r)
+	for _, r := range pruned {
 		if r.Status == StatusSyncFailed {
 			failed = append(failed, errors.New(r.Message))
 		}
 	}
 	if len(failed) > 0 {
-		return res, fmt.Errorf("sync failed, prune skipped: %w", errors.Join(failed...))
+		return errors.Join(failed...)
 	}
-	res.Objects = append(res.Objects, a.prune(ctx, p, opts)...)
-	for _, r := range res.Objects {
-		if r.Status == StatusSyncFailed {
-			failed = append(failed, errors.New(r.Message))
+	out, err = a.runHooks(ctx, postSync, plan.HookPostSync, opts)
+	res.Objects = append(res.Objects, out...)
+	return err
+}
+
+// syncWaves lists the waves that hold regular objects or Sync hooks.
+func syncWaves(p *plan.Plan) []int {
+	seen := map[int]bool{}
+	var waves []int
+	for _, it := range p.Items {
+		isSyncHook := it.Action == plan.ActionHook && containsString(it.Hook.Phases, plan.HookSync)
+		regular := it.Action == plan.ActionCreate || it.Action == plan.ActionUpdate || it.Action == plan.ActionUnchanged
+		if (regular || isSyncHook) && !seen[it.Wave] {
+			seen[it.Wave] = true
+			waves = append(waves, it.Wave)
 		}
 	}
-	return res, errors.Join(failed...)
+	sort.Ints(waves)
+	return waves
+}
+
+// waitHealthy waits until every object is Healthy (or Suspended); a
+// Degraded object, or the timeout, fails naming the objects.
+func (a *Applier) waitHealthy(ctx context.Context, objs []ObjectResult, timeout time.Duration) error {
+	pending := map[inventory.Key]string{}
+	for _, o := range objs {
+		pending[o.Key] = o.Version
+	}
+	var last []string
+	err := a.poll(ctx, timeout, func(ctx context.Context) (bool, error) {
+		last = last[:0]
+		for k, v := range pending {
+			live, err := a.Get(ctx, k, v)
+			if err != nil {
+				return false, err
+			}
+			h := health.Compute(live)
+			switch h.Status {
+			case v1alpha1.HealthHealthy, v1alpha1.HealthSuspended:
+				delete(pending, k)
+			case v1alpha1.HealthDegraded:
+				return false, fmt.Errorf("%s is Degraded: %s", k, h.Message)
+			default:
+				last = append(last, fmt.Sprintf("%s is %s: %s", k, h.Status, h.Message))
+			}
+		}
+		return len(pending) == 0, nil
+	})
+	if wait.Interrupted(err) {
+		sort.Strings(last)
+		return fmt.Errorf("not healthy within %s: %s", timeout, strings.Join(last, "; "))
+	}
+	return err
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
 
 func (a *Applier) syncObject(ctx context.Context, it plan.Item, opts SyncOptions) ObjectResult {
@@ -156,7 +274,7 @@ func (a *Applier) prune(ctx context.Context, p *plan.Plan, opts SyncOptions) []O
 func (a *Applier) validate(ctx context.Context, p *plan.Plan, opts SyncOptions) error {
 	var errs []error
 	for _, it := range p.Items {
-		if it.Desired == nil || it.Action == plan.ActionUnchanged {
+		if it.Desired == nil || it.Action == plan.ActionUnchanged || it.Action == plan.ActionHook {
 			continue
 		}
 		if it.Owner != "" {

@@ -45,6 +45,7 @@ func newControllerCmd(k *kubeFlags) *cobra.Command {
 	f.StringVar(&opts.Namespace, "namespace", opts.Namespace, "tether's own namespace, holding repository Secrets")
 	f.DurationVar(&opts.PollInterval, "poll-interval", opts.PollInterval, "how often each repository's refs are checked (with jitter)")
 	f.StringVar(&opts.CacheDir, "cache-dir", "", "directory of the Git cache (default: the user cache directory)")
+	f.DurationVar(&opts.OperationTimeout, "operation-timeout", opts.OperationTimeout, "how long a sync waits for a wave to turn healthy or a hook to finish")
 	f.IntVar(&opts.Workers, "workers", opts.Workers, "apps reconciled at once")
 	f.StringVar(&opts.MetricsAddr, "metrics-addr", opts.MetricsAddr, "address of the Prometheus metrics endpoint (0 disables)")
 	f.BoolVarP(&verbose, "verbose", "v", false, "log every applied object")

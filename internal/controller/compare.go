@@ -141,7 +141,7 @@ func (r *Reconciler) prepare(app types.NamespacedName, namespace string, objs []
 			o.SetNamespace("")
 		}
 		k := inventory.KeyOf(o)
-		if seen[k] {
+		if seen[k] && k.Name != "" { // generateName hooks have no name yet
 			return fmt.Errorf("%s: rendered twice", k)
 		}
 		seen[k] = true
@@ -184,6 +184,9 @@ func (r *Reconciler) liveObjects(ctx context.Context, app types.NamespacedName, 
 		return nil
 	}
 	for _, d := range desired {
+		if h, err := plan.Hook(d); err == nil && (h.IsHook() || h.Skip) {
+			continue // hooks are created anew by each sync
+		}
 		k := inventory.KeyOf(d)
 		if err := lookup(k, d.GroupVersionKind().Version, !known[k]); err != nil {
 			return nil, err

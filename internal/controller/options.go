@@ -19,6 +19,9 @@ type Options struct {
 	Workers int
 	// MetricsAddr serves Prometheus metrics ("0" disables).
 	MetricsAddr string
+	// OperationTimeout bounds each wait of a sync: a wave turning healthy,
+	// a hook finishing.
+	OperationTimeout time.Duration
 	// StatusRefresh is how old status.reconciledAt may grow while nothing
 	// else changes: an app in sync costs one status write per period.
 	StatusRefresh time.Duration
@@ -27,11 +30,12 @@ type Options struct {
 // DefaultOptions returns the defaults of `tether controller`.
 func DefaultOptions() Options {
 	return Options{
-		AppNamespaces: []string{"argocd"},
-		Namespace:     "argocd",
-		PollInterval:  3 * time.Minute,
-		Workers:       8,
-		MetricsAddr:   "0",
-		StatusRefresh: 10 * time.Minute,
+		AppNamespaces:    []string{"argocd"},
+		Namespace:        "argocd",
+		PollInterval:     3 * time.Minute,
+		Workers:          8,
+		MetricsAddr:      "0",
+		StatusRefresh:    10 * time.Minute,
+		OperationTimeout: 5 * time.Minute,
 	}
 }

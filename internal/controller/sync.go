@@ -87,7 +87,7 @@ func (r *Reconciler) runSync(ctx context.Context, app *v1alpha1.Application, c *
 	if c.options.Bool("CreateNamespace") {
 		createNS = app.Spec.Destination.Namespace
 	}
-	res, err := r.applier.Sync(ctx, c.plan, apply.SyncOptions{App: key, DryRun: op.Sync.DryRun, CreateNamespace: createNS})
+	res, err := r.applier.Sync(ctx, c.plan, apply.SyncOptions{App: key, DryRun: op.Sync.DryRun, CreateNamespace: createNS, Timeout: r.opts.OperationTimeout})
 	r.mu.Lock()
 	for _, o := range res.Objects {
 		if o.Object != nil {

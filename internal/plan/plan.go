@@ -20,6 +20,9 @@ const (
 	ActionUnchanged    Action = "Unchanged"
 	ActionPrune        Action = "Prune"
 	ActionPruneSkipped Action = "PruneSkipped"
+	// ActionHook objects are created anew by every sync in their phase and
+	// never count as out of sync or pruned.
+	ActionHook Action = "Hook"
 )
 
 // Item is the plan for one object.
@@ -40,6 +43,8 @@ type Item struct {
 	Options SyncOptions
 	// Owner names another app that owns this object, when it does.
 	Owner string
+	// Hook says whether and when the object runs as a hook.
+	Hook HookInfo
 }
 
 // Plan is the outcome of comparing an app's desired and live objects.
@@ -97,6 +102,27 @@ func Make(in Input) (*Plan, error) {
 	seen := map[inventory.Key]bool{}
 	for _, d := range in.Desired {
 		k := inventory.KeyOf(d)
+		hook, err := Hook(d)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if hook.Skip && !hook.IsHook() {
+			continue
+		}
+		if hook.IsHook() {
+			it := Item{Key: k, Desired: d, Action: ActionHook, Hook: hook}
+			if w, err := Wave(d); err != nil {
+				errs = append(errs, err)
+				continue
+			} else if _, has := d.GetAnnotations()[SyncWaveAnnotation]; !has && hook.Wave != nil {
+				it.Wave = *hook.Wave
+			} else {
+				it.Wave = w
+			}
+			p.Items = append(p.Items, it)
+			continue
+		}
 		seen[k] = true
 		it, err := planObject(in, k, d)
 		if err != nil {

@@ -33,6 +33,10 @@ func Resources(p *plan.Plan, live func(inventory.Key) *health.Status) ([]v1alpha
 		case plan.ActionPrune, plan.ActionPruneSkipped:
 			rs.Status = v1alpha1.SyncStatusOutOfSync
 			rs.RequiresPruning = true
+		case plan.ActionHook:
+			rs.Status, rs.Hook = "", true
+			out = append(out, rs)
+			continue
 		}
 		if it.Desired != nil {
 			if h := live(it.Key); h != nil {
@@ -69,7 +73,8 @@ func Results(r *apply.Result) []v1alpha1.ResourceResult {
 	for _, o := range r.Objects {
 		out = append(out, v1alpha1.ResourceResult{
 			Group: o.Key.Group, Version: o.Version, Kind: o.Key.Kind, Namespace: o.Key.Namespace, Name: o.Key.Name,
-			Status: o.Status, Message: o.Message, SyncPhase: "Sync", SyncWave: int64(o.Wave),
+			Status: o.Status, Message: o.Message, SyncPhase: orSync(o.HookType), SyncWave: int64(o.Wave),
+			HookType: o.HookType, HookPhase: o.HookPhase,
 		})
 	}
 	return out
@@ -86,4 +91,11 @@ func Inventory(resources []v1alpha1.ResourceStatus) []inventory.Key {
 		out = append(out, inventory.Key{Group: r.Group, Kind: r.Kind, Namespace: r.Namespace, Name: r.Name})
 	}
 	return out
+}
+
+func orSync(phase string) string {
+	if phase == "" {
+		return "Sync"
+	}
+	return phase
 }

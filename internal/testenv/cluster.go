@@ -169,7 +169,10 @@ func (c *Cluster) startControllers() error {
 		"--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
 		"--node-ip=127.0.0.1",
 	}
-	stages, _ := filepath.Glob(filepath.Join(c.cp.opts.BinDir, "kwok-stages", "*.yaml"))
+	stages, err := c.cp.stageFiles()
+	if err != nil {
+		return err
+	}
 	for _, s := range stages {
 		kwok = append(kwok, "--config="+s)
 	}

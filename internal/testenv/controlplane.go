@@ -5,9 +5,11 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
+	"embed"
 	"encoding/hex"
 	"encoding/pem"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -246,4 +248,40 @@ func httpOK(ctx context.Context, url, token string) error {
 		return fmt.Errorf("%s: %s", url, resp.Status)
 	}
 	return nil
+}
+
+//go:embed stages/*.yaml
+var ownStages embed.FS
+
+// stageFiles lists kwok's stage definitions: kwok's own node and pod
+// stages, with its Job pod completion replaced by ours, which lets a test
+// make a Job's pods fail with the annotation tether.dev/kwok-fail: "true".
+func (cp *ControlPlane) stageFiles() ([]string, error) {
+	kwokStages, _ := filepath.Glob(filepath.Join(cp.opts.BinDir, "kwok-stages", "*.yaml"))
+	var out []string
+	for _, s := range kwokStages {
+		if filepath.Base(s) != "pod-complete.yaml" {
+			out = append(out, s)
+		}
+	}
+	dir := filepath.Join(cp.dir, "stages")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	names, err := fs.Glob(ownStages, "stages/*.yaml")
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range names {
+		b, err := ownStages.ReadFile(n)
+		if err != nil {
+			return nil, err
+		}
+		dst := filepath.Join(dir, filepath.Base(n))
+		if err := os.WriteFile(dst, b, 0o644); err != nil {
+			return nil, err
+		}
+		out = append(out, dst)
+	}
+	return out, nil
 }

@@ -1,0 +1,184 @@
+package e2e
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/tether-gitops/tether/api/v1alpha1"
+	"github.com/tether-gitops/tether/internal/controller"
+	"github.com/tether-gitops/tether/internal/testenv/gitserver"
+)
+
+func waveCM(name, wave string) string {
+	return "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + name + "\n  annotations:\n    argocd.argoproj.io/sync-wave: \"" + wave + "\"\ndata: {a: b}\n"
+}
+
+func hookJob(name, hook, policy string, fail bool) string {
+	tmplAnn := ""
+	if fail {
+		tmplAnn = "\n      annotations: {tether.dev/kwok-fail: \"true\"}"
+	}
+	pol := ""
+	if policy != "" {
+		pol = "\n    argocd.argoproj.io/hook-delete-policy: " + policy
+	}
+	return `apiVersion: batch/v1
+kind: Job
+metadata:
+  name: ` + name + `
+  annotations:
+    argocd.argoproj.io/hook: ` + hook + pol + `
+spec:
+  backoffLimit: 0
+  template:
+    metadata:
+      labels: {hook: ` + name + `}` + tmplAnn + `
+    spec:
+      restartPolicy: Never
+      containers: [{name: run, image: example.invalid/hook:1}]
+`
+}
+
+func rv(t *testing.T, s string) int64 {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func job(t *testing.T, ns, name string) *batchv1.Job {
+	j, err := kube(t).BatchV1().Jobs(ns).Get(context.Background(), name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j
+}
+
+func TestWavesWaitForHealthAndHooksRunAroundThem(t *testing.T) {
+	e := startTether(t)
+	dest := destNamespace(t)
+	deploy := strings.Replace(deploymentYAML, "  name: api\n", "  name: api\n  annotations: {argocd.argoproj.io/sync-wave: \"0\"}\n", 1)
+	repo := newRepo(t, gitserver.Anonymous, map[string]string{
+		"app/early.yaml":    waveCM("early", "-1"),
+		"app/deploy.yaml":   deploy,
+		"app/late.yaml":     waveCM("late", "1"),
+		"app/presync.yaml":  hookJob("presync", "PreSync", "", false),
+		"app/postsync.yaml": hookJob("postsync", "PostSync", "", false),
+		"app/cleanup.yaml":  hookJob("cleanup", "PostSync", "HookSucceeded", false),
+	})
+	e.createApp(t, named("waves"), repo.HTTPURL(), dest)
+	a := e.waitApp(t, "waves", "synced and healthy", syncedHealthy(""))
+	if a.Status.OperationState.Phase != v1alpha1.PhaseSucceeded {
+		t.Fatalf("operation: %s", describeStatus(a))
+	}
+	early, late := configMap(t, dest, "early"), configMap(t, dest, "late")
+	d := deployment(t, dest, "api")
+	pre, post := job(t, dest, "presync"), job(t, dest, "postsync")
+	if pre == nil || post == nil {
+		t.Fatalf("hook jobs: presync %v postsync %v", pre != nil, post != nil)
+	}
+	// Creation order, by the resourceVersion each object had when created
+	// (the managedFields entry of the creating apply keeps its time only to
+	// the second, so resourceVersions are compared instead).
+	if !(rv(t, pre.ResourceVersion) < rv(t, early.ResourceVersion)) {
+		t.Errorf("the PreSync job must run before wave -1 (rv %s vs %s)", pre.ResourceVersion, early.ResourceVersion)
+	}
+	if !(rv(t, early.ResourceVersion) < rv(t, d.ResourceVersion)) {
+		t.Errorf("wave -1 must come before wave 0")
+	}
+	// The Deployment's last status update (Available) happened before wave 1 was applied.
+	if !(rv(t, d.ResourceVersion) < rv(t, late.ResourceVersion)) {
+		t.Errorf("wave 1 was applied before wave 0 was healthy (deployment rv %s, late rv %s)", d.ResourceVersion, late.ResourceVersion)
+	}
+	if !(rv(t, late.ResourceVersion) < rv(t, post.ResourceVersion)) {
+		t.Errorf("the PostSync job must run after the last wave")
+	}
+	if job(t, dest, "cleanup") != nil {
+		t.Error("a hook with HookSucceeded must be deleted after it succeeded")
+	}
+	var hooks int
+	for _, r := range a.Status.OperationState.SyncResult.Resources {
+		if r.HookType != "" {
+			hooks++
+		}
+	}
+	if hooks != 3 {
+		t.Errorf("operation reports %d hooks, want 3: %+v", hooks, a.Status.OperationState.SyncResult.Resources)
+	}
+}
+
+func TestAFailingPreSyncHookStopsTheSyncAndRunsSyncFail(t *testing.T) {
+	e := startTether(t)
+	dest := destNamespace(t)
+	repo := newRepo(t, gitserver.Anonymous, map[string]string{
+		"app/cm.yaml":       cmYAML("never", "x"),
+		"app/presync.yaml":  hookJob("migrate", "PreSync", "", true),
+		"app/syncfail.yaml": hookJob("notify", "SyncFail", "", false),
+	})
+	e.createApp(t, named("failing"), repo.HTTPURL(), dest)
+	a := e.waitApp(t, "failing", "failed sync", func(a *v1alpha1.Application) bool {
+		return a.Status.OperationState != nil && a.Status.OperationState.Phase == v1alpha1.PhaseFailed
+	})
+	if !strings.Contains(a.Status.OperationState.Message, "migrate") {
+		t.Errorf("message must name the failed hook: %s", a.Status.OperationState.Message)
+	}
+	if configMap(t, dest, "never") != nil {
+		t.Error("objects were applied after a failed PreSync hook")
+	}
+	if j := job(t, dest, "notify"); j == nil {
+		t.Error("the SyncFail hook did not run")
+	}
+}
+
+func TestAWaveThatNeverTurnsHealthyFailsAfterTheTimeout(t *testing.T) {
+	e := startTether(t, func(o *controller.Options) { o.OperationTimeout = 3 * time.Second })
+	dest := destNamespace(t)
+	stuck := strings.Replace(deploymentYAML, "    spec:\n      containers:", "    spec:\n      nodeSelector: {no-such-node: \"true\"}\n      containers:", 1)
+	repo := newRepo(t, gitserver.Anonymous, map[string]string{"app/deploy.yaml": stuck, "app/late.yaml": waveCM("late", "1")})
+	e.createApp(t, named("stuck"), repo.HTTPURL(), dest)
+	a := e.waitApp(t, "stuck", "failed sync", func(a *v1alpha1.Application) bool {
+		return a.Status.OperationState != nil && a.Status.OperationState.Phase == v1alpha1.PhaseFailed
+	})
+	if msg := a.Status.OperationState.Message; !strings.Contains(msg, "Deployment.apps/"+dest+"/api") || !strings.Contains(msg, "not healthy within 3s") {
+		t.Errorf("message must name the unhealthy object: %s", msg)
+	}
+	if configMap(t, dest, "late") != nil {
+		t.Error("a later wave was applied")
+	}
+}
+
+func TestBadHookAndWaveAnnotationsApplyNothing(t *testing.T) {
+	e := startTether(t)
+	dest := destNamespace(t)
+	for name, bad := range map[string]string{
+		"badwave": waveCM("w", "first"),
+		"badhook": strings.Replace(hookJob("h", "PreSync", "", false), "hook: PreSync", "hook: BeforeEverything", 1),
+		"badpol":  hookJob("p", "PostSync", "WhenItRains", false),
+		"badopt":  "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: o\n  annotations: {argocd.argoproj.io/sync-options: Frobnicate=true}\n",
+	} {
+		repo := newRepo(t, gitserver.Anonymous, map[string]string{"app/ok.yaml": cmYAML("ok-"+name, "x"), "app/bad.yaml": bad})
+		e.createApp(t, named(name), repo.HTTPURL(), dest)
+	}
+	for name, want := range map[string]string{
+		"badwave": "argocd.argoproj.io/sync-wave",
+		"badhook": "BeforeEverything",
+		"badpol":  "WhenItRains",
+		"badopt":  "Frobnicate",
+	} {
+		e.waitApp(t, name, "condition naming "+want, hasCondition(v1alpha1.ConditionComparisonError, want))
+		if configMap(t, dest, "ok-"+name) != nil {
+			t.Errorf("%s: objects were applied despite a bad annotation", name)
+		}
+	}
+}
