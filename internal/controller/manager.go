@@ -102,6 +102,7 @@ func New(cfg *rest.Config, opts Options) (manager.Manager, *Reconciler, error) {
 		dryRuns:     map[string]dryRun{},
 		applied:     map[string]*unstructured.Unstructured{},
 		lastAuto:    map[types.NamespacedName]string{},
+		retries:     map[types.NamespacedName]pendingRetry{},
 	}
 	r.watcher = cluster.NewWatcher(cc, r.onObjectChange)
 	appObj := &unstructured.Unstructured{}

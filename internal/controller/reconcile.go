@@ -83,8 +83,29 @@ func (r *Reconciler) reconcileApp(ctx context.Context, app *v1alpha1.Application
 	}
 
 	trigger, syncOp := r.decideSync(app, cmp, op)
+	var retryCount int64
+	requeue := jitter(r.opts.PollInterval, key.String())
+	if syncOp == nil && err == nil {
+		if p, wait := r.dueRetry(app); p != nil {
+			syncOp, trigger, retryCount = p.op, p.op.InitiatedBy.Trigger, p.count
+		} else if wait > 0 {
+			requeue = min(requeue, wait)
+		}
+	} else if syncOp != nil {
+		r.clearRetry(app) // a new request or new input replaces a pending retry
+	}
 	if syncOp != nil && err == nil {
 		r.runSync(ctx, app, cmp, syncOp, trigger, now)
+		st := app.Status.OperationState
+		st.RetryCount = retryCount
+		if st.Phase == v1alpha1.PhaseFailed && !syncOp.Sync.DryRun {
+			if d := r.scheduleRetry(app, syncOp, retryCount); d > 0 {
+				st.Message += fmt.Sprintf(" (attempt %d; retrying in %s)", retryCount+1, d)
+				requeue = d
+			}
+		} else {
+			r.clearRetry(app)
+		}
 		if app.Status.OperationState != nil && app.Status.OperationState.Phase != v1alpha1.PhaseSucceeded {
 			conds = append(conds, record.Condition(v1alpha1.ConditionSyncError, app.Status.OperationState.Message))
 		}
@@ -104,7 +125,7 @@ func (r *Reconciler) reconcileApp(ctx context.Context, app *v1alpha1.Application
 	if err := r.writeStatus(ctx, orig, app, refresh, op != nil); err != nil {
 		return ctrl.Result{}, err
 	}
-	return ctrl.Result{RequeueAfter: jitter(r.opts.PollInterval, key.String())}, nil
+	return ctrl.Result{RequeueAfter: requeue}, nil
 }
 
 // recordComparison puts a comparison's outcome into the status.
@@ -137,6 +158,7 @@ func (r *Reconciler) forget(app types.NamespacedName) {
 	r.mu.Lock()
 	delete(r.appsByLabel, inventory.LabelValue(app))
 	delete(r.lastAuto, app)
+	delete(r.retries, app)
 	r.mu.Unlock()
 	r.renders.forget(app.String())
 }

@@ -41,6 +41,8 @@ type Reconciler struct {
 	// lastAuto remembers the commit+spec of the last automated sync per app,
 	// so a failing sync is not retried in a loop for the same input.
 	lastAuto map[types.NamespacedName]string
+	// retries holds failed syncs waiting for their next attempt.
+	retries map[types.NamespacedName]pendingRetry
 }
 
 // Stats is what the reconciler has done, for tests and metrics.

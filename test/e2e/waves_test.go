@@ -8,6 +8,7 @@ import (
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -180,5 +181,34 @@ func TestBadHookAndWaveAnnotationsApplyNothing(t *testing.T) {
 		if configMap(t, dest, "ok-"+name) != nil {
 			t.Errorf("%s: objects were applied despite a bad annotation", name)
 		}
+	}
+}
+
+func TestRetryRecoversFromATransientError(t *testing.T) {
+	e := startTether(t)
+	dest := destNamespace(t)
+	later := "later-" + strings.TrimPrefix(e.ns, "t-")
+	if len(later) > 63 {
+		later = later[:63]
+	}
+	t.Cleanup(func() { _ = kube(t).CoreV1().Namespaces().Delete(context.Background(), later, metav1.DeleteOptions{}) })
+	cm := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: elsewhere, namespace: " + later + "}\ndata: {a: b}\n"
+	repo := newRepo(t, gitserver.Anonymous, map[string]string{"app/cm.yaml": cm})
+	e.createApp(t, strings.Replace(named("retrying"), "syncPolicy: {automated: {prune: true}}",
+		"syncPolicy: {automated: {prune: true}, retry: {limit: 10, backoff: {duration: 1s, factor: 1}}}", 1), repo.HTTPURL(), dest)
+	e.waitApp(t, "retrying", "a failed attempt", func(a *v1alpha1.Application) bool {
+		return a.Status.OperationState != nil && a.Status.OperationState.Phase == v1alpha1.PhaseFailed && strings.Contains(a.Status.OperationState.Message, "retrying in")
+	})
+	// The problem goes away: the namespace appears.
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: later}}
+	if _, err := kube(t).CoreV1().Namespaces().Create(context.Background(), ns, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	a := e.waitApp(t, "retrying", "synced after a retry", synced(""))
+	if a.Status.OperationState.Phase != v1alpha1.PhaseSucceeded || a.Status.OperationState.RetryCount < 1 {
+		t.Fatalf("operation: phase %s retries %d", a.Status.OperationState.Phase, a.Status.OperationState.RetryCount)
+	}
+	if configMap(t, later, "elsewhere") == nil {
+		t.Fatal("object not applied after the retry")
 	}
 }
