@@ -44,7 +44,15 @@ type SyncOptions struct {
 	// Timeout bounds each wait of the operation: a wave turning healthy, a
 	// hook finishing.
 	Timeout time.Duration
+	// Stop, when set, is asked before each wave and hook phase whether to
+	// stop the sync there (tether app terminate-op).
+	Stop func(context.Context) bool
 }
+
+// ErrTerminated is returned when a sync was stopped on request.
+var ErrTerminated = errors.New("terminated on request")
+
+func (o SyncOptions) stopped(ctx context.Context) bool { return o.Stop != nil && o.Stop(ctx) }
 
 // ObjectResult is what the sync did to one object.
 type ObjectResult struct {
@@ -87,7 +95,7 @@ func (a *Applier) Sync(ctx context.Context, p *plan.Plan, opts SyncOptions) (*Re
 		}
 	}
 	err := a.runPhases(ctx, p, opts, res)
-	if err != nil && !opts.DryRun {
+	if err != nil && !opts.DryRun && !errors.Is(err, ErrTerminated) {
 		if fail := hooksOf(p, plan.HookSyncFail, nil); len(fail) > 0 {
 			out, ferr := a.runHooks(ctx, fail, plan.HookSyncFail, opts)
 			res.Objects = append(res.Objects, out...)
@@ -108,6 +116,9 @@ func (a *Applier) runPhases(ctx context.Context, p *plan.Plan, opts SyncOptions,
 	postSync := hooksOf(p, plan.HookPostSync, nil)
 	waves := syncWaves(p)
 	for i, w := range waves {
+		if opts.stopped(ctx) {
+			return fmt.Errorf("%w before wave %d; earlier waves stay applied, prune skipped", ErrTerminated, w)
+		}
 		var failed []error
 		var applied []ObjectResult
 		for _, it := range p.Items {
@@ -133,10 +144,13 @@ func (a *Applier) runPhases(ctx context.Context, p *plan.Plan, opts SyncOptions,
 		}
 		last := i == len(waves)-1
 		if !opts.DryRun && (!last || len(postSync) > 0) {
-			if err := a.waitHealthy(ctx, applied, opts.Timeout); err != nil {
+			if err := a.waitHealthy(ctx, applied, opts); err != nil {
 				return fmt.Errorf("wave %d: %w; later waves not applied, prune skipped", w, err)
 			}
 		}
+	}
+	if opts.stopped(ctx) {
+		return fmt.Errorf("%w before prune; all waves applied, prune skipped", ErrTerminated)
 	}
 	pruned := a.prune(ctx, p, opts)
 	res.Objects = append(res.Objects, pruned...)
@@ -172,13 +186,17 @@ func syncWaves(p *plan.Plan) []int {
 
 // waitHealthy waits until every object is Healthy (or Suspended); a
 // Degraded object, or the timeout, fails naming the objects.
-func (a *Applier) waitHealthy(ctx context.Context, objs []ObjectResult, timeout time.Duration) error {
+func (a *Applier) waitHealthy(ctx context.Context, objs []ObjectResult, opts SyncOptions) error {
+	timeout := opts.Timeout
 	pending := map[inventory.Key]string{}
 	for _, o := range objs {
 		pending[o.Key] = o.Version
 	}
 	var last []string
 	err := a.poll(ctx, timeout, func(ctx context.Context) (bool, error) {
+		if opts.stopped(ctx) {
+			return false, fmt.Errorf("%w while waiting for the wave to turn healthy; later waves not applied", ErrTerminated)
+		}
 		last = last[:0]
 		for k, v := range pending {
 			live, err := a.Get(ctx, k, v)

@@ -57,7 +57,7 @@ func NewEngine(cfg *rest.Config, opts Options) (*Engine, error) {
 		return nil, err
 	}
 	return &Engine{r: &Reconciler{
-		opts: opts, client: c, cluster: cc, applier: apply.New(cc), sources: sources, renders: newRenderCache(),
+		opts: opts, client: c, apiReader: c, cluster: cc, applier: apply.New(cc), sources: sources, renders: newRenderCache(),
 		appsByLabel: map[string]types.NamespacedName{}, dryRuns: map[string]dryRun{},
 		applied: map[string]*unstructured.Unstructured{}, lastAuto: map[types.NamespacedName]string{}, retries: map[types.NamespacedName]pendingRetry{},
 	}}, nil

@@ -92,6 +92,7 @@ func New(cfg *rest.Config, opts Options) (manager.Manager, *Reconciler, error) {
 	r := &Reconciler{
 		opts:        opts,
 		client:      mgr.GetClient(),
+		apiReader:   mgr.GetAPIReader(),
 		cluster:     cc,
 		applier:     apply.New(cc),
 		sources:     sources,

@@ -18,14 +18,16 @@ import (
 
 // Reconciler runs the pipeline for Applications.
 type Reconciler struct {
-	opts     Options
-	client   client.Client
-	cluster  *cluster.Client
-	applier  *apply.Applier
-	watcher  *cluster.Watcher
-	sources  *source.Cache
-	renders  *renderCache
-	recorder events.EventRecorder
+	opts   Options
+	client client.Client
+	// apiReader reads straight from the API server (no cache delay).
+	apiReader client.Reader
+	cluster   *cluster.Client
+	applier   *apply.Applier
+	watcher   *cluster.Watcher
+	sources   *source.Cache
+	renders   *renderCache
+	recorder  events.EventRecorder
 	// wake carries apps to reconcile because a managed object changed.
 	wake chan event.TypedGenericEvent[client.Object]
 

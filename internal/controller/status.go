@@ -48,8 +48,13 @@ func (r *Reconciler) writeStatus(ctx context.Context, orig, app *v1alpha1.Applic
 	now := metav1.Now()
 	app.Status.ReconciledAt = &now
 	// A merge patch computed from the old status, so cleared fields are
-	// sent as nulls and removed.
-	if err := r.client.Status().Patch(ctx, app, client.MergeFrom(orig)); err != nil {
+	// sent as nulls and removed. The base takes the current metadata, so the
+	// patch carries no resourceVersion (earlier patches of this reconcile
+	// moved it on) and cannot conflict.
+	base := orig.DeepCopy()
+	base.ObjectMeta = *app.ObjectMeta.DeepCopy()
+	base.Operation = app.Operation
+	if err := r.client.Status().Patch(ctx, app, client.MergeFrom(base)); err != nil {
 		return fmt.Errorf("application %s/%s: write status: %w", app.Namespace, app.Name, err)
 	}
 	return nil

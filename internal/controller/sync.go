@@ -7,6 +7,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tether-gitops/tether/api/v1alpha1"
 	"github.com/tether-gitops/tether/internal/apply"
@@ -87,7 +88,11 @@ func (r *Reconciler) runSync(ctx context.Context, app *v1alpha1.Application, c *
 	if c.options.Bool("CreateNamespace") {
 		createNS = app.Spec.Destination.Namespace
 	}
-	res, err := r.applier.Sync(ctx, c.plan, apply.SyncOptions{App: key, DryRun: op.Sync.DryRun, CreateNamespace: createNS, Timeout: r.opts.OperationTimeout})
+	r.markRunning(ctx, app, state)
+	res, err := r.applier.Sync(ctx, c.plan, apply.SyncOptions{
+		App: key, DryRun: op.Sync.DryRun, CreateNamespace: createNS, Timeout: r.opts.OperationTimeout,
+		Stop: func(ctx context.Context) bool { return r.terminating(ctx, key) },
+	})
 	r.mu.Lock()
 	for _, o := range res.Objects {
 		if o.Object != nil {
@@ -173,4 +178,27 @@ func orDefault(s, d string) string {
 		return d
 	}
 	return s
+}
+
+// markRunning records that a sync started, so `tether app get` shows it,
+// `tether app terminate-op` can stop it, and a restarted controller knows a
+// sync was under way (it runs it again: applying is idempotent).
+func (r *Reconciler) markRunning(ctx context.Context, app *v1alpha1.Application, state *v1alpha1.OperationState) {
+	if state.Operation.Sync != nil && state.Operation.Sync.DryRun {
+		return
+	}
+	orig := app.DeepCopy()
+	app.Status.OperationState = state.DeepCopy()
+	if err := r.client.Status().Patch(ctx, app, client.MergeFrom(orig)); err != nil {
+		fromCtx(ctx).WarnContext(ctx, "record running sync", "error", err.Error())
+	}
+}
+
+// terminating reports whether someone asked to stop the app's running sync.
+func (r *Reconciler) terminating(ctx context.Context, key types.NamespacedName) bool {
+	var a v1alpha1.Application
+	if err := r.apiReader.Get(ctx, key, &a); err != nil {
+		return false
+	}
+	return a.Status.OperationState != nil && a.Status.OperationState.Phase == v1alpha1.PhaseTerminating
 }

@@ -77,6 +77,6 @@ func setupW1(e *env) *w1Setup {
 		e.b.Fatal(err)
 	}
 	e.waitApp("w1", "Synced and Healthy", 3*time.Minute, func(a *v1alpha1.Application) bool { return syncedHealthy(a, s.head) })
-	e.b.Logf("W1 app (20 objects) synced and healthy %s after its creation", time.Since(start).Round(time.Millisecond))
+	note(e.b, "W1 app (20 objects) synced and healthy %s after its creation", time.Since(start).Round(time.Millisecond))
 	return s
 }

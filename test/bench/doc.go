@@ -19,6 +19,11 @@
 //	                        make, else one built from ./cmd/tether)
 //	TETHER_BENCH_W3_APPS    W3's number of apps (default 1000)
 //	TETHER_BENCH_IDLE       W4's idle window (default 120s)
+//	TETHER_BENCH_W2_TIMEOUT how long W2 waits for one revert (default 60s)
+//	TETHER_BENCH_W3_TIMEOUT how long W3 waits for every app (default 10m)
+//	TETHER_BENCH_CONTROLLER_ARGS  extra `tether controller` flags, for
+//	                        experiments only (e.g. "--workers 32")
+//	TETHER_BENCH_LOG_DIR    keep tether's logs there (<benchmark>.tether.log)
 //	TETHER_WORKLOAD_SCRIPT  gen-workload.sh for the comparison test (default
 //	                        ../shared/bench/gen-workload.sh from the repo root)
 package bench

@@ -9,7 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
+	"strings"
 	"testing"
 	"time"
 
@@ -83,7 +83,7 @@ func newEnv(b *testing.B) *env {
 	if _, err := e.kube.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil {
 		b.Fatal(err)
 	}
-	b.Logf("control plane, git server and CRDs ready in %s", time.Since(start).Round(time.Millisecond))
+	note(b, "control plane, git server and CRDs ready in %s", time.Since(start).Round(time.Millisecond))
 	return e
 }
 
@@ -161,6 +161,9 @@ func (e *env) startController() *controller {
 	b.Helper()
 	dir := b.TempDir()
 	c := &controller{logPath: filepath.Join(dir, "tether.log"), done: make(chan struct{})}
+	if keep := os.Getenv("TETHER_BENCH_LOG_DIR"); keep != "" {
+		c.logPath = filepath.Join(keep, b.Name()+".tether.log")
+	}
 	logf, err := os.Create(c.logPath)
 	if err != nil {
 		b.Fatal(err)
@@ -169,6 +172,10 @@ func (e *env) startController() *controller {
 		"--kubeconfig", e.cp.Default().KubeconfigPath(),
 		"--app-namespaces", appNS, "--namespace", appNS,
 		"--cache-dir", filepath.Join(dir, "cache"), "--poll-interval", "3m")
+	if extra := strings.Fields(os.Getenv("TETHER_BENCH_CONTROLLER_ARGS")); len(extra) > 0 {
+		c.cmd.Args = append(c.cmd.Args, extra...)
+		note(b, "tether controller extra arguments: %v", extra)
+	}
 	c.cmd.Stdout, c.cmd.Stderr = logf, logf
 	c.cmd.SysProcAttr = childAttrs()
 	if err := c.cmd.Start(); err != nil {
@@ -178,6 +185,7 @@ func (e *env) startController() *controller {
 	e.ctl = c
 	b.Cleanup(func() {
 		c.stop()
+		note(b, "tether controller log: %s", logSummary(c.logPath, 5))
 		if b.Failed() {
 			b.Logf("tether controller log (%s), last lines:\n%s", c.logPath, tail(c.logPath, 80))
 		}
@@ -227,68 +235,6 @@ func (c *controller) stop() {
 	}
 }
 
-var (
-	buildOnce sync.Once
-	builtBin  string
-	buildErr  error
-)
-
-// tetherBinary is the tether program to run: TETHER_BENCH_TETHER, else
-// bin/tether when run by make (whose bench target builds it first), else
-// one built from ./cmd/tether for this run.
-func tetherBinary(b *testing.B) string {
-	b.Helper()
-	if p := os.Getenv("TETHER_BENCH_TETHER"); p != "" {
-		return p
-	}
-	if os.Getenv("MAKELEVEL") != "" {
-		if dir, err := testenv.BinDir(); err == nil {
-			if p := filepath.Join(dir, "tether"); isFile(p) {
-				return p
-			}
-		}
-	}
-	buildOnce.Do(func() {
-		root, err := testenv.RepoRoot()
-		if err != nil {
-			buildErr = err
-			return
-		}
-		dir, err := os.MkdirTemp("", "tether-bench-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		tempDirs = append(tempDirs, dir)
-		builtBin = filepath.Join(dir, "tether")
-		cmd := exec.Command("go", "build", "-o", builtBin, "./cmd/tether")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build ./cmd/tether: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		b.Fatal(buildErr)
-	}
-	return builtBin
-}
-
-// tempDirs are removed when the package's benchmarks end.
-var tempDirs []string
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	for _, d := range tempDirs {
-		os.RemoveAll(d)
-	}
-	os.Exit(code)
-}
-
-func isFile(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && fi.Mode().IsRegular()
-}
-
 // tail returns the last n lines of a file.
 func tail(path string, n int) string {
 	b, err := os.ReadFile(path)
@@ -302,3 +248,25 @@ func tail(path string, n int) string {
 	return string(bytes.Join(lines, []byte("\n")))
 }
 
+// logSummary counts a slog text log's lines by level and quotes the first
+// few warnings and errors.
+func logSummary(path string, quote int) string {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	levels := map[string]int{}
+	var quoted []string
+	lines := strings.Split(strings.TrimRight(string(raw), "\n"), "\n")
+	for _, line := range lines {
+		lvl := "other"
+		if _, rest, ok := strings.Cut(line, "level="); ok {
+			lvl, _, _ = strings.Cut(rest, " ")
+		}
+		levels[lvl]++
+		if (lvl == "WARN" || lvl == "ERROR") && len(quoted) < quote {
+			quoted = append(quoted, "\n    "+firstLine(line))
+		}
+	}
+	return fmt.Sprintf("%d lines %v%s", len(lines), levels, strings.Join(quoted, ""))
+}

@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -143,4 +144,119 @@ func result(b *testing.B, format string, args ...any) {
 	line := fmt.Sprintf(format, args...)
 	fmt.Printf("RESULT %s: %s\n", b.Name(), line)
 	b.Log(line)
+}
+
+// note prints a progress line on stdout at once. (A benchmark's own log is
+// cut to ten lines when it passes, and shown only at its end.)
+func note(b *testing.B, format string, args ...any) {
+	fmt.Printf("%s %s: %s\n", time.Now().Format("15:04:05.000"), b.Name(), fmt.Sprintf(format, args...))
+}
+
+// machineCPU returns the busy and total CPU seconds of the whole machine
+// so far (the first line of /proc/stat; idle and iowait count as not busy).
+func machineCPU() (busy, total float64) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	for i, v := range f[1:] {
+		n, _ := strconv.ParseFloat(v, 64)
+		if i >= 8 { // guest times are already counted in user
+			break
+		}
+		total += n
+		if i != 3 && i != 4 {
+			busy += n
+		}
+	}
+	return busy / clkTck, total / clkTck
+}
+
+// processCPU returns the CPU seconds so far of this process ("benchmark")
+// and of each of its children by command name (etcd, kube-apiserver,
+// tether, ...): where a machine's CPU went.
+func processCPU() map[string]float64 {
+	out := map[string]float64{}
+	self := os.Getpid()
+	if s, err := readProc(self); err == nil {
+		out["benchmark"] = s.cpu
+	}
+	dirs, _ := os.ReadDir("/proc")
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		s := string(stat)
+		open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+		if open < 0 || end < open {
+			continue
+		}
+		f := strings.Fields(s[end+1:])
+		if len(f) < 13 || f[1] != strconv.Itoa(self) {
+			continue
+		}
+		ut, _ := strconv.ParseFloat(f[11], 64)
+		st, _ := strconv.ParseFloat(f[12], 64)
+		out[s[open+1:end]] += (ut + st) / clkTck
+	}
+	return out
+}
+
+// cpuSince lists the CPU seconds each process used since before, the
+// largest first.
+func cpuSince(now, before map[string]float64) string {
+	names := make([]string, 0, len(now))
+	for k := range now {
+		names = append(names, k)
+	}
+	slices.SortFunc(names, func(a, b string) int { return cmpFloat(now[b]-before[b], now[a]-before[a]) })
+	parts := make([]string, 0, len(names))
+	for _, k := range names {
+		parts = append(parts, fmt.Sprintf("%s %.1f s", k, now[k]-before[k]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// cpuWindow accounts where the machine's CPU went from its start.
+type cpuWindow struct {
+	start       time.Time
+	busy, total float64
+	procs       map[string]float64
+}
+
+func startCPUWindow() cpuWindow {
+	busy, total := machineCPU()
+	return cpuWindow{start: time.Now(), busy: busy, total: total, procs: processCPU()}
+}
+
+// String tells how busy the machine was since the start and which process
+// used how much: the benchmark's processes, and the rest of the machine's
+// (other work on a shared machine slows the figures down).
+func (w cpuWindow) String() string {
+	busy, total := machineCPU()
+	procs := processCPU()
+	var ours float64
+	for k, v := range procs {
+		ours += v - w.procs[k]
+	}
+	return fmt.Sprintf("machine %.0f%% busy (of %d cores) over %s; CPU seconds by process: %s; other processes on the machine %.1f s",
+		100*(busy-w.busy)/(total-w.total), runtime.NumCPU(), time.Since(w.start).Round(100*time.Millisecond),
+		cpuSince(procs, w.procs), (busy-w.busy)-ours)
 }

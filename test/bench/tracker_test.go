@@ -25,7 +25,8 @@ type tracker struct {
 	ready    map[string]bool
 	events   int       // changes seen (adds and updates)
 	lastEv   time.Time // when the last one arrived
-	readyAt  time.Time
+	readyAt  time.Time // when all were ready
+	firstAt  time.Time // when the first was
 	allReady chan struct{}
 }
 
@@ -75,6 +76,9 @@ func (t *tracker) observe(at time.Time, u *unstructured.Unstructured) {
 	t.lastEv = at
 	if syncedHealthy(a, "") {
 		t.ready[a.Name] = true
+		if t.firstAt.IsZero() {
+			t.firstAt = at
+		}
 	} else {
 		delete(t.ready, a.Name)
 	}

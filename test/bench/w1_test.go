@@ -28,6 +28,8 @@ func BenchmarkW1CommitToApplied(b *testing.B) {
 	s := setupW1(e)
 	cms := e.dyn.Resource(configMapGVR).Namespace("w1")
 	var times []time.Duration
+	reqBefore := e.apiRequestCounts()
+	window := startCPUWindow()
 	b.ResetTimer()
 	for i := 1; i <= w1Changes; i++ {
 		value := fmt.Sprintf("bump-%02d", i)
@@ -67,6 +69,8 @@ func BenchmarkW1CommitToApplied(b *testing.B) {
 		})
 	}
 	b.StopTimer()
+	note(b, "during the %d changes: %s", len(times), window)
+	note(b, "API requests during the %d changes: %s", len(times), e.apiRequestCounts().since(reqBefore, 5))
 	med, max := medianMax(times)
 	b.ReportMetric(0, "ns/op")
 	b.ReportMetric(ms(med), "ms-median")
@@ -87,6 +91,8 @@ func BenchmarkW2DriftRevert(b *testing.B) {
 	deps := e.dyn.Resource(deploymentGVR).Namespace("w1")
 	scale := []byte(`{"spec":{"replicas":5}}`)
 	var times, visible []time.Duration
+	reqBefore := e.apiRequestCounts()
+	window := startCPUWindow()
 	b.ResetTimer()
 	for i := 1; i <= w2Drifts; i++ {
 		ctx, cancel := context.WithTimeout(context.Background(), limit)
@@ -124,6 +130,8 @@ func BenchmarkW2DriftRevert(b *testing.B) {
 		time.Sleep(time.Second) // a person does not scale twice in a millisecond
 	}
 	b.StopTimer()
+	note(b, "during the %d scalings: %s", len(times), window)
+	note(b, "API requests during the %d scalings: %s", len(times), e.apiRequestCounts().since(reqBefore, 5))
 	med, max := medianMax(times)
 	vmed, vmax := medianMax(visible)
 	b.ReportMetric(0, "ns/op")

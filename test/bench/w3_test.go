@@ -36,13 +36,15 @@ func BenchmarkW3ThousandApps(b *testing.B) {
 	}
 	ctl := e.startController()
 	before := mustReadProc(b, ctl.pid())
-	b.Logf("tether started: %.2f CPU s, RSS %.1f MiB", before.cpu, mib(before.rssKiB))
+	note(b, "tether started: %.2f CPU s, RSS %.1f MiB", before.cpu, mib(before.rssKiB))
 
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	tr := newTracker(n)
 	go tr.run(ctx, e.apps)
 
+	reqBefore := e.apiRequestCounts()
+	window := startCPUWindow()
 	b.ResetTimer()
 	start := time.Now()
 	createApps(b, e, repo.HTTPURL(), n)
@@ -62,7 +64,7 @@ wait:
 		case <-progress.C:
 			ready, events, _ := tr.counts()
 			p, _ := readProc(ctl.pid())
-			b.Logf("W3 %s: %d/%d apps Synced+Healthy, %d app changes seen; tether %.1f CPU s, RSS %.1f MiB",
+			note(b, "W3 %s: %d/%d apps Synced+Healthy, %d app changes seen; tether %.1f CPU s, RSS %.1f MiB",
 				time.Since(start).Round(time.Second), ready, n, events, p.cpu, mib(p.rssKiB))
 		case <-timeout.C:
 			b.Fatalf("W3: not every app Synced and Healthy within %s: %s", limit, tr.report(5))
@@ -70,13 +72,17 @@ wait:
 	}
 	at := mustReadProc(b, ctl.pid())
 	b.StopTimer()
+	note(b, "W3 %s (tether: %.0f%% of one core)", window, 100*(at.cpu-before.cpu)/time.Since(start).Seconds())
+	note(b, "W3 API requests from the first create until all apps were ready: %s", e.apiRequestCounts().since(reqBefore, 10))
 	took := tr.readyAt.Sub(start)
 	b.ReportMetric(0, "ns/op")
 	b.ReportMetric(took.Seconds(), "s-all-synced")
 	b.ReportMetric(mib(at.hwmKiB), "MiB-peak-rss")
 	b.ReportMetric(at.cpu, "cpu-s")
-	result(b, "W3 %d apps: all Synced+Healthy %.2f s after the first create (creates took %.2f s); tether peak RSS (VmHWM) %.1f MiB, RSS now %.1f MiB, CPU %.2f s since its start (%.2f s during W3)",
-		n, took.Seconds(), created.Seconds(), mib(at.hwmKiB), mib(at.rssKiB), at.cpu, at.cpu-before.cpu)
+	result(b, "W3 %d apps: all Synced+Healthy %.2f s after the first create (creates took %.2f s, first app ready after %.2f s); tether peak RSS (VmHWM) %.1f MiB, RSS now %.1f MiB, CPU %.2f s since its start (%.2f s during W3)",
+		n, took.Seconds(), created.Seconds(), tr.firstAt.Sub(start).Seconds(), mib(at.hwmKiB), mib(at.rssKiB), at.cpu, at.cpu-before.cpu)
+	rq := repo.Requests()
+	note(b, "W3 git requests served for the repository: %d ref advertisements, %d upload-packs", rq.InfoRefs, rq.UploadPack)
 
 	w4(b, ctl, tr, idle)
 }
@@ -115,10 +121,11 @@ func createApps(b *testing.B, e *env, repoURL string, n int) {
 func w4(b *testing.B, ctl *controller, tr *tracker, idle time.Duration) {
 	settle, ok := tr.quiet(5*time.Second, time.Minute)
 	if !ok {
-		b.Logf("W4: Applications still changing after %s; measuring anyway", settle.Round(time.Millisecond))
+		note(b, "W4: Applications still changing after %s; measuring anyway", settle.Round(time.Millisecond))
 	}
 	_, ev0, _ := tr.counts()
 	p0 := mustReadProc(b, ctl.pid())
+	window := startCPUWindow()
 	t0 := time.Now()
 	maxRSS := p0.rssKiB
 	tick := time.NewTicker(time.Second)
@@ -139,6 +146,7 @@ func w4(b *testing.B, ctl *controller, tr *tracker, idle time.Duration) {
 	cores := (p1.cpu - p0.cpu) / wall.Seconds()
 	b.ReportMetric(cores, "cores-idle")
 	b.ReportMetric(mib(p1.rssKiB), "MiB-idle-rss")
-	result(b, "W4 idle over %s (after %s without app changes): %.4f cores (%.2f CPU s), RSS %.1f MiB at the end, %.1f MiB at most; %d Application changes seen during the window",
-		wall.Round(time.Millisecond), settle.Round(time.Millisecond), cores, p1.cpu-p0.cpu, mib(p1.rssKiB), mib(maxRSS), ev1-ev0)
+	note(b, "W4 %s", window)
+	result(b, "W4 idle over %s (after %s without app changes): %.4f cores (%.2f CPU s), RSS %.1f MiB at the end, %.1f MiB at most (sampled each second; VmHWM since tether's start %.1f MiB); %d Application changes seen during the window",
+		wall.Round(time.Millisecond), settle.Round(time.Millisecond), cores, p1.cpu-p0.cpu, mib(p1.rssKiB), mib(maxRSS), mib(p1.hwmKiB), ev1-ev0)
 }

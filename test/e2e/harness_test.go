@@ -138,6 +138,7 @@ type tetherEnv struct {
 	rec     *controller.Reconciler
 	cancel  context.CancelFunc
 	stopped chan struct{}
+	opts    controller.Options
 }
 
 // startTether starts a controller watching a fresh namespace for
@@ -154,7 +155,15 @@ func startTether(t *testing.T, mutate ...func(*controller.Options)) *tetherEnv {
 	for _, m := range mutate {
 		m(&opts)
 	}
-	e := &tetherEnv{ns: ns, c: kclient(t), writes: &writeCounter{}}
+	e := &tetherEnv{ns: ns, c: kclient(t), writes: &writeCounter{}, opts: opts}
+	e.start(t)
+	return e
+}
+
+// start runs a controller with e's options.
+func (e *tetherEnv) start(t *testing.T) {
+	t.Helper()
+	opts := e.opts
 	cfg := rest.CopyConfig(testenv.Config(t))
 	cfg.Wrap(e.writes.wrap)
 	mgr, rec, err := controller.New(cfg, opts)
@@ -171,7 +180,14 @@ func startTether(t *testing.T, mutate ...func(*controller.Options)) *tetherEnv {
 		}
 	}()
 	t.Cleanup(e.stop)
-	return e
+}
+
+// restart stops the controller (as a crash would, between two API calls)
+// and starts a new one with the same options.
+func (e *tetherEnv) restart(t *testing.T) {
+	t.Helper()
+	e.stop()
+	e.start(t)
 }
 
 func (e *tetherEnv) stop() {
