@@ -36,18 +36,21 @@ func (a *Applier) DryRun(ctx context.Context, obj *unstructured.Unstructured) (*
 	return a.apply(ctx, obj, true, true)
 }
 
-// Apply server-side applies obj. It first applies without force; when the
-// API server reports a conflict with another manager and app applied the
-// object before, the conflict is forced (tether takes back its fields).
+// Apply server-side applies obj. Conflicts with other field managers are
+// forced only when app applied the object before (tether takes back its
+// fields); otherwise a conflict is an error.
 func (a *Applier) Apply(ctx context.Context, obj *unstructured.Unstructured, app types.NamespacedName, live *unstructured.Unstructured) (*unstructured.Unstructured, error) {
-	out, err := a.apply(ctx, obj, false, false)
-	if err == nil || !apierrors.IsConflict(err) {
-		return out, err
+	if live != nil && inventory.BelongsTo(live, app) {
+		// The app applied this object before: its fields are tether's to
+		// take back (a revert of a manual edit), so force at once rather
+		// than paying for a conflict first.
+		return a.apply(ctx, obj, true, false)
 	}
-	if live == nil || !inventory.BelongsTo(live, app) {
+	out, err := a.apply(ctx, obj, false, false)
+	if err != nil && apierrors.IsConflict(err) {
 		return nil, fmt.Errorf("%w (the object was not applied by this app, so tether does not take over its fields)", err)
 	}
-	return a.apply(ctx, obj, true, false)
+	return out, err
 }
 
 func (a *Applier) apply(ctx context.Context, obj *unstructured.Unstructured, force, dryRun bool) (*unstructured.Unstructured, error) {

@@ -324,6 +324,9 @@ func (a *Applier) ensureNamespace(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
+	if _, err := a.Client.Resource(m, "").Get(ctx, name, metav1.GetOptions{}); err == nil {
+		return nil // exists: no write
+	}
 	ns := &unstructured.Unstructured{}
 	ns.SetAPIVersion("v1")
 	ns.SetKind("Namespace")

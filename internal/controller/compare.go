@@ -230,7 +230,7 @@ func (r *Reconciler) predict(ctx context.Context, app types.NamespacedName, desi
 		if l == nil {
 			continue
 		}
-		ok, want := objKey(app, k), hashOf(d.Object)+"|"+l.GetResourceVersion()
+		ok, want := objKey(app, k), hashOf(d.Object)+"|"+liveFingerprint(l)
 		r.mu.Lock()
 		e, hit := r.dryRuns[ok]
 		r.mu.Unlock()
@@ -247,6 +247,29 @@ func (r *Reconciler) predict(ctx context.Context, app types.NamespacedName, desi
 		out[k] = e.result
 	}
 	return out
+}
+
+// liveFingerprint identifies the content of a live object that a dry run
+// depends on: everything but status and server bookkeeping, so a status
+// update (a Deployment's replicas turning ready) does not cost a new dry run.
+func liveFingerprint(l *unstructured.Unstructured) string {
+	c := &unstructured.Unstructured{Object: make(map[string]any, len(l.Object))}
+	for k, v := range l.Object {
+		if k != "status" {
+			c.Object[k] = v
+		}
+	}
+	meta, _ := l.Object["metadata"].(map[string]any)
+	m := make(map[string]any, len(meta))
+	for k, v := range meta {
+		switch k {
+		case "resourceVersion", "managedFields", "generation":
+		default:
+			m[k] = v
+		}
+	}
+	c.Object["metadata"] = m
+	return hashOf(c.Object)
 }
 
 func checkDestination(d v1alpha1.ApplicationDestination) error {

@@ -95,7 +95,7 @@ func (r *Reconciler) reconcileApp(ctx context.Context, app *v1alpha1.Application
 		r.clearRetry(app) // a new request or new input replaces a pending retry
 	}
 	if syncOp != nil && err == nil {
-		r.runSync(ctx, app, cmp, syncOp, trigger, now)
+		r.runSync(ctx, orig, app, cmp, syncOp, trigger, now)
 		st := app.Status.OperationState
 		st.RetryCount = retryCount
 		if st.Phase == v1alpha1.PhaseFailed && !syncOp.Sync.DryRun {

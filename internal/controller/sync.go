@@ -6,11 +6,13 @@ import (
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tether-gitops/tether/api/v1alpha1"
 	"github.com/tether-gitops/tether/internal/apply"
+	"github.com/tether-gitops/tether/internal/inventory"
 	"github.com/tether-gitops/tether/internal/plan"
 	"github.com/tether-gitops/tether/internal/record"
 )
@@ -79,7 +81,9 @@ func onlyDrift(p *plan.Plan, prune bool) bool {
 }
 
 // runSync applies the comparison's plan and records the operation.
-func (r *Reconciler) runSync(ctx context.Context, app *v1alpha1.Application, c *comparison, op *v1alpha1.Operation, trigger string, now metav1.Time) {
+// orig is the status base of the final write; it is moved on when the
+// running state is recorded.
+func (r *Reconciler) runSync(ctx context.Context, orig, app *v1alpha1.Application, c *comparison, op *v1alpha1.Operation, trigger string, now metav1.Time) {
 	key := types.NamespacedName{Namespace: app.Namespace, Name: app.Name}
 	op = op.DeepCopy()
 	op.InitiatedBy.Trigger = trigger
@@ -88,15 +92,29 @@ func (r *Reconciler) runSync(ctx context.Context, app *v1alpha1.Application, c *
 	if c.options.Bool("CreateNamespace") {
 		createNS = app.Spec.Destination.Namespace
 	}
-	r.markRunning(ctx, app, state)
+	r.markRunning(ctx, orig, app, state)
 	res, err := r.applier.Sync(ctx, c.plan, apply.SyncOptions{
 		App: key, DryRun: op.Sync.DryRun, CreateNamespace: createNS, Timeout: r.opts.OperationTimeout,
 		Stop: func(ctx context.Context) bool { return r.terminating(ctx, key) },
 	})
+	desired := map[inventory.Key]*unstructured.Unstructured{}
+	for _, it := range c.plan.Items {
+		if it.Desired != nil && it.Action != plan.ActionHook {
+			desired[it.Key] = it.Desired
+		}
+	}
 	r.mu.Lock()
 	for _, o := range res.Objects {
-		if o.Object != nil {
-			r.applied[objKey(key, o.Key)] = o.Object
+		if o.Object == nil || o.HookType != "" {
+			continue
+		}
+		k := objKey(key, o.Key)
+		r.applied[k] = o.Object
+		if d := desired[o.Key]; d != nil {
+			// What the API server returned from applying d is what a dry run
+			// of d against it would predict: the next comparison needs no
+			// request for this object.
+			r.dryRuns[k] = dryRun{input: hashOf(d.Object) + "|" + liveFingerprint(o.Object), result: o.Object}
 		}
 	}
 	if op.InitiatedBy.Automated {
@@ -183,15 +201,20 @@ func orDefault(s, d string) string {
 // markRunning records that a sync started, so `tether app get` shows it,
 // `tether app terminate-op` can stop it, and a restarted controller knows a
 // sync was under way (it runs it again: applying is idempotent).
-func (r *Reconciler) markRunning(ctx context.Context, app *v1alpha1.Application, state *v1alpha1.OperationState) {
+func (r *Reconciler) markRunning(ctx context.Context, orig, app *v1alpha1.Application, state *v1alpha1.OperationState) {
 	if state.Operation.Sync != nil && state.Operation.Sync.DryRun {
 		return
 	}
-	orig := app.DeepCopy()
-	app.Status.OperationState = state.DeepCopy()
-	if err := r.client.Status().Patch(ctx, app, client.MergeFrom(orig)); err != nil {
+	base := app.DeepCopy()
+	base.Status.OperationState = orig.Status.OperationState.DeepCopy()
+	running := app.DeepCopy()
+	running.Status.OperationState = state.DeepCopy()
+	if err := r.client.Status().Patch(ctx, running, client.MergeFrom(base)); err != nil {
 		fromCtx(ctx).WarnContext(ctx, "record running sync", "error", err.Error())
+		return
 	}
+	// The final status write is computed against what the server now holds.
+	orig.Status.OperationState = state.DeepCopy()
 }
 
 // terminating reports whether someone asked to stop the app's running sync.
