@@ -291,9 +291,18 @@ func (a *Applier) prune(ctx context.Context, p *plan.Plan, opts SyncOptions) []O
 // object belongs to another app or the API server would reject it.
 func (a *Applier) validate(ctx context.Context, p *plan.Plan, opts SyncOptions) error {
 	var errs []error
+	creating := map[string]bool{} // namespaces this sync creates
+	for _, it := range p.Items {
+		if it.Action == plan.ActionCreate && it.Key.Kind == "Namespace" && it.Key.Group == "" {
+			creating[it.Key.Name] = true
+		}
+	}
 	for _, it := range p.Items {
 		if it.Desired == nil || it.Action == plan.ActionUnchanged || it.Action == plan.ActionHook {
 			continue
+		}
+		if it.Action == plan.ActionCreate && creating[it.Key.Namespace] {
+			continue // its namespace does not exist yet: checked when applied
 		}
 		if it.Owner != "" {
 			errs = append(errs, fmt.Errorf("%s: already managed by app %s; not taken over", it.Key, it.Owner))

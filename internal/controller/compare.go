@@ -99,6 +99,13 @@ func (r *Reconciler) compare(ctx context.Context, app *v1alpha1.Application, op 
 	if err != nil {
 		return nil, err
 	}
+	if c.options.Bool("RespectIgnoreDifferences") {
+		for _, d := range c.desired {
+			if err := plan.RespectIgnored(d, c.live[inventory.KeyOf(d)], rules); err != nil {
+				return nil, fmt.Errorf("%s: RespectIgnoreDifferences: %w", inventory.KeyOf(d), err)
+			}
+		}
+	}
 	predicted := r.predict(ctx, key, c.desired, c.live)
 	c.plan, c.planErr = plan.Make(plan.Input{
 		App: key, Desired: c.desired, Live: c.live, Predicted: predicted,
@@ -216,6 +223,12 @@ func (r *Reconciler) freshest(app types.NamespacedName, k inventory.Key, cached 
 	if errA == nil && errC == nil && c < a {
 		return applied
 	}
+	// The cache caught up: the copy is no longer needed.
+	r.mu.Lock()
+	if r.applied[objKey(app, k)] == applied {
+		delete(r.applied, objKey(app, k))
+	}
+	r.mu.Unlock()
 	return cached
 }
 

@@ -107,6 +107,7 @@ func New(cfg *rest.Config, opts Options) (manager.Manager, *Reconciler, error) {
 		applied:     map[string]*unstructured.Unstructured{},
 		lastAuto:    map[types.NamespacedName]string{},
 		retries:     map[types.NamespacedName]pendingRetry{},
+		fights:      map[types.NamespacedName]*fightState{},
 	}
 	r.watcher = cluster.NewWatcher(cc, r.onObjectChange)
 	appObj := &unstructured.Unstructured{}

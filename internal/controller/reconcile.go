@@ -85,6 +85,15 @@ func (r *Reconciler) reconcileApp(ctx context.Context, app *v1alpha1.Application
 	trigger, syncOp := r.decideSync(app, cmp, op)
 	var retryCount int64
 	requeue := jitter(r.opts.PollInterval, key.String())
+	if wait, msg := r.fightWait(key, now.Time); msg != "" {
+		conds = append(conds, record.Condition(ConditionSelfHealBackoff, msg))
+		if trigger == TriggerDrift && wait > 0 {
+			syncOp, requeue = nil, wait // back off from the other controller
+		}
+	}
+	if cmp.plan != nil && !cmp.plan.OutOfSync() && err == nil {
+		r.calm(key, now.Time)
+	}
 	if syncOp == nil && err == nil {
 		if p, wait := r.dueRetry(app); p != nil {
 			syncOp, trigger, retryCount = p.op, p.op.InitiatedBy.Trigger, p.count
@@ -95,7 +104,13 @@ func (r *Reconciler) reconcileApp(ctx context.Context, app *v1alpha1.Application
 		r.clearRetry(app) // a new request or new input replaces a pending retry
 	}
 	if syncOp != nil && err == nil {
-		r.runSync(ctx, orig, app, cmp, syncOp, trigger, now)
+		res := r.runSync(ctx, orig, app, cmp, syncOp, trigger, now)
+		if trigger == TriggerDrift && res != nil {
+			if msg := r.recordReverts(key, cmp.plan, res, now.Time); msg != "" {
+				conds = append(conds, record.Condition(ConditionSelfHealBackoff, msg))
+				r.event(app, "Warning", "SelfHealBackoff", msg)
+			}
+		}
 		st := app.Status.OperationState
 		st.RetryCount = retryCount
 		if st.Phase == v1alpha1.PhaseFailed && !syncOp.Sync.DryRun {
@@ -159,6 +174,7 @@ func (r *Reconciler) forget(app types.NamespacedName) {
 	delete(r.appsByLabel, inventory.LabelValue(app))
 	delete(r.lastAuto, app)
 	delete(r.retries, app)
+	delete(r.fights, app)
 	r.mu.Unlock()
 	r.renders.forget(app.String())
 }

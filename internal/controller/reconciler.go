@@ -45,6 +45,8 @@ type Reconciler struct {
 	lastAuto map[types.NamespacedName]string
 	// retries holds failed syncs waiting for their next attempt.
 	retries map[types.NamespacedName]pendingRetry
+	// fights tracks self-heal reverts to back off from other controllers.
+	fights map[types.NamespacedName]*fightState
 }
 
 // Stats is what the reconciler has done, for tests and metrics.

@@ -17,6 +17,10 @@ import (
 	"github.com/tether-gitops/tether/internal/record"
 )
 
+// ConditionSelfHealBackoff says self-heal is backing off from another
+// controller that keeps changing the same fields.
+const ConditionSelfHealBackoff = "SelfHealBackoff"
+
 // Triggers recorded in history and events.
 const (
 	TriggerAuto  = "auto"
@@ -83,7 +87,7 @@ func onlyDrift(p *plan.Plan, prune bool) bool {
 // runSync applies the comparison's plan and records the operation.
 // orig is the status base of the final write; it is moved on when the
 // running state is recorded.
-func (r *Reconciler) runSync(ctx context.Context, orig, app *v1alpha1.Application, c *comparison, op *v1alpha1.Operation, trigger string, now metav1.Time) {
+func (r *Reconciler) runSync(ctx context.Context, orig, app *v1alpha1.Application, c *comparison, op *v1alpha1.Operation, trigger string, now metav1.Time) *apply.Result {
 	key := types.NamespacedName{Namespace: app.Namespace, Name: app.Name}
 	op = op.DeepCopy()
 	op.InitiatedBy.Trigger = trigger
@@ -144,6 +148,7 @@ func (r *Reconciler) runSync(ctx context.Context, orig, app *v1alpha1.Applicatio
 	}
 	app.Status.OperationState = state
 	fromCtx(ctx).InfoContext(ctx, "sync finished", "revision", c.snapshot.Commit, "trigger", trigger, "phase", state.Phase, "result", summarize(res))
+	return res
 }
 
 // failOperation records an operation that could not start.

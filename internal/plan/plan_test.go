@@ -252,3 +252,25 @@ func TestParseSyncOptions(t *testing.T) {
 		}
 	}
 }
+
+func TestRespectIgnoredKeepsLiveValues(t *testing.T) {
+	rules, err := CompileIgnoreRules([]v1alpha1.ResourceIgnoreDifferences{{Group: "apps", Kind: "Deployment", JSONPointers: []string{"/spec/replicas", "/spec/paused"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := marked(t, deploy)
+	l := marked(t, liveDeploy)
+	_ = unstructured.SetNestedField(l.Object, int64(7), "spec", "replicas")
+	if err := RespectIgnored(d, l, rules); err != nil {
+		t.Fatal(err)
+	}
+	if r, _, _ := unstructured.NestedInt64(d.Object, "spec", "replicas"); r != 7 {
+		t.Errorf("replicas = %d, want the live 7", r)
+	}
+	if _, found, _ := unstructured.NestedFieldNoCopy(d.Object, "spec", "paused"); found {
+		t.Error("a field live does not have must not be added")
+	}
+	if img, _, _ := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "containers"); len(img) != 1 {
+		t.Error("fields outside the rules must stay")
+	}
+}

@@ -192,3 +192,61 @@ func TestHistoryAndRollback(t *testing.T) {
 		}
 	})
 }
+
+func TestAFightWithAnotherControllerIsDetectedAndBackedOff(t *testing.T) {
+	e := startTether(t)
+	dest := destNamespace(t)
+	repo := newRepo(t, gitserver.Anonymous, map[string]string{"app/deploy.yaml": deploymentYAML})
+	e.createApp(t, strings.Replace(named("fight"), "automated: {prune: true}", "automated: {prune: true, selfHeal: true}", 1), repo.HTTPURL(), dest)
+	e.waitApp(t, "fight", "synced and healthy", syncedHealthy(""))
+
+	// An autoscaler-like controller that wants 5 replicas.
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	var scaled int
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			d, err := kube(t).AppsV1().Deployments(dest).Get(ctx, "api", metav1.GetOptions{})
+			if err == nil && *d.Spec.Replicas != 5 {
+				if _, err := kube(t).AppsV1().Deployments(dest).Patch(ctx, "api", types.MergePatchType, []byte(`{"spec":{"replicas":5}}`), metav1.PatchOptions{FieldManager: "hpa-controller"}); err == nil {
+					scaled++
+				}
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}()
+	a := e.waitApp(t, "fight", "a SelfHealBackoff condition naming the other manager", hasCondition("SelfHealBackoff", `"hpa-controller"`))
+	t.Logf("condition after %d scale-ups: %s", scaled, a.Status.Conditions)
+
+	// During the backoff tether leaves the Deployment alone.
+	time.Sleep(2 * time.Second)
+	reverts := func() int {
+		n := 0
+		for _, h := range e.app(t, "fight").Status.History {
+			if h.InitiatedBy.Trigger == "drift" {
+				n++
+			}
+		}
+		return n
+	}
+	before := reverts()
+	time.Sleep(3 * time.Second)
+	if after := reverts(); after > before+1 {
+		t.Errorf("tether kept reverting during the backoff: %d -> %d drift syncs in 3s", before, after)
+	}
+
+	// ignoreDifferences ends the fight: the field is the autoscaler's.
+	if err := e.c.Patch(context.Background(), e.app(t, "fight"), clientMergePatch(
+		`{"spec":{"ignoreDifferences":[{"group":"apps","kind":"Deployment","jsonPointers":["/spec/replicas"]}],"syncPolicy":{"syncOptions":["RespectIgnoreDifferences=true"]}}}`)); err != nil {
+		t.Fatal(err)
+	}
+	e.waitApp(t, "fight", "Synced with replicas ignored", synced(""))
+	stop()
+	<-done
+	time.Sleep(time.Second)
+	if r := *deployment(t, dest, "api").Spec.Replicas; r != 5 {
+		t.Errorf("replicas = %d after the fight ended, want the autoscaler's 5", r)
+	}
+}
