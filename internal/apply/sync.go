@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -173,7 +174,7 @@ func syncWaves(p *plan.Plan) []int {
 	seen := map[int]bool{}
 	var waves []int
 	for _, it := range p.Items {
-		isSyncHook := it.Action == plan.ActionHook && containsString(it.Hook.Phases, plan.HookSync)
+		isSyncHook := it.Action == plan.ActionHook && slices.Contains(it.Hook.Phases, plan.HookSync)
 		regular := it.Action == plan.ActionCreate || it.Action == plan.ActionUpdate || it.Action == plan.ActionUnchanged
 		if (regular || isSyncHook) && !seen[it.Wave] {
 			seen[it.Wave] = true
@@ -220,15 +221,6 @@ func (a *Applier) waitHealthy(ctx context.Context, objs []ObjectResult, opts Syn
 		return fmt.Errorf("not healthy within %s: %s", timeout, strings.Join(last, "; "))
 	}
 	return err
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func (a *Applier) syncObject(ctx context.Context, it plan.Item, opts SyncOptions) ObjectResult {

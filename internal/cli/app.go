@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -25,6 +26,19 @@ func newAppCmd(k *kubeFlags) *cobra.Command {
 	cmd.PersistentFlags().StringVarP(&f.output, "output", "o", "", "output format: json or yaml (default: a table)")
 	cmd.AddCommand(newAppListCmd(f), newAppGetCmd(f), newAppDiffCmd(f), newAppSyncCmd(f), newAppHistoryCmd(f), newAppRollbackCmd(f), newAppTerminateCmd(f))
 	return cmd
+}
+
+// getApp loads the named Application of the flags' namespace.
+func (f *appFlags) getApp(ctx context.Context, name string) (client.Client, *v1alpha1.Application, error) {
+	c, err := f.client()
+	if err != nil {
+		return nil, nil, err
+	}
+	a := &v1alpha1.Application{}
+	if err := c.Get(ctx, client.ObjectKey{Namespace: f.namespace, Name: name}, a); err != nil {
+		return nil, nil, fmt.Errorf("application %s/%s: %w", f.namespace, name, err)
+	}
+	return c, a, nil
 }
 
 func newAppListCmd(f *appFlags) *cobra.Command {
@@ -61,18 +75,14 @@ func newAppGetCmd(f *appFlags) *cobra.Command {
 		Short: "Show an Application: source, status, conditions and objects",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := f.client()
+			_, a, err := f.getApp(cmd.Context(), args[0])
 			if err != nil {
 				return err
-			}
-			var a v1alpha1.Application
-			if err := c.Get(cmd.Context(), client.ObjectKey{Namespace: f.namespace, Name: args[0]}, &a); err != nil {
-				return fmt.Errorf("application %s/%s: %w", f.namespace, args[0], err)
 			}
 			if f.output != "" {
 				return printObject(cmd.OutOrStdout(), f.output, a)
 			}
-			return printApp(cmd, &a)
+			return printApp(cmd, a)
 		},
 	}
 }

@@ -17,13 +17,9 @@ func newAppHistoryCmd(f *appFlags) *cobra.Command {
 		Short: "Show what was deployed when, from which commit, by whom",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := f.client()
+			_, a, err := f.getApp(cmd.Context(), args[0])
 			if err != nil {
 				return err
-			}
-			var a v1alpha1.Application
-			if err := c.Get(cmd.Context(), client.ObjectKey{Namespace: f.namespace, Name: args[0]}, &a); err != nil {
-				return fmt.Errorf("application %s/%s: %w", f.namespace, args[0], err)
 			}
 			if f.output != "" {
 				return printObject(cmd.OutOrStdout(), f.output, a.Status.History)
@@ -71,15 +67,11 @@ tether would sync the branch head again at once; the GitOps way to roll back
 is a git revert of the commit, which tether then deploys like any commit.`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := f.client()
+			c, a, err := f.getApp(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
-			key := client.ObjectKey{Namespace: f.namespace, Name: args[0]}
-			var a v1alpha1.Application
-			if err := c.Get(cmd.Context(), key, &a); err != nil {
-				return fmt.Errorf("application %s: %w", key, err)
-			}
+			key := client.ObjectKeyFromObject(a)
 			if a.Spec.SyncPolicy != nil && a.Spec.SyncPolicy.Automated.IsEnabled() {
 				return fmt.Errorf("application %s: automated sync is on, so a rollback would be undone at once; turn it off first with\n  kubectl -n %s patch application %s --type merge -p '{\"spec\":{\"syncPolicy\":{\"automated\":null}}}'\nor roll back the GitOps way: git revert the commit and push", key, key.Namespace, key.Name)
 			}

@@ -30,15 +30,11 @@ func newAppSyncCmd(f *appFlags) *cobra.Command {
 		Short: "Sync an Application now and wait for the result",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := f.client()
+			c, before, err := f.getApp(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
-			key := client.ObjectKey{Namespace: f.namespace, Name: args[0]}
-			var before v1alpha1.Application
-			if err := c.Get(cmd.Context(), key, &before); err != nil {
-				return fmt.Errorf("application %s: %w", key, err)
-			}
+			key := client.ObjectKeyFromObject(before)
 			if before.Operation != nil {
 				return fmt.Errorf("application %s: another operation is already requested", key)
 			}

@@ -19,22 +19,18 @@ nothing later is applied, and the operation ends Failed with a message
 saying where it stopped.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := f.client()
+			c, a, err := f.getApp(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
-			key := client.ObjectKey{Namespace: f.namespace, Name: args[0]}
-			var a v1alpha1.Application
-			if err := c.Get(cmd.Context(), key, &a); err != nil {
-				return fmt.Errorf("application %s: %w", key, err)
-			}
+			key := client.ObjectKeyFromObject(a)
 			st := a.Status.OperationState
 			if st == nil || st.Phase != v1alpha1.PhaseRunning {
 				return fmt.Errorf("application %s: no sync is running", key)
 			}
 			orig := a.DeepCopy()
 			a.Status.OperationState.Phase = v1alpha1.PhaseTerminating
-			if err := c.Status().Patch(cmd.Context(), &a, client.MergeFrom(orig)); err != nil {
+			if err := c.Status().Patch(cmd.Context(), a, client.MergeFrom(orig)); err != nil {
 				return fmt.Errorf("application %s: request termination: %w", key, err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "termination of the sync of %s requested\n", key)

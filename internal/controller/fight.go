@@ -144,19 +144,37 @@ func otherManagers(live *unstructured.Unstructured) []string {
 }
 
 // byPerson reports whether the latest change to live, by a manager other
-// than tether, was made with kubectl.
+// than tether, was made with kubectl. Entries without a time (updates
+// through the scale subresource record none) count as the latest; when
+// several managers share the latest time, all must be kubectl.
 func byPerson(live *unstructured.Unstructured) bool {
 	if live == nil {
 		return false
 	}
-	latest, who := time.Time{}, ""
+	var latest time.Time
+	var who []string
 	for _, mf := range live.GetManagedFields() {
-		if mf.Manager == apply.FieldManager || mf.Time == nil || mf.Subresource == "status" {
+		if mf.Manager == apply.FieldManager || mf.Subresource == "status" {
 			continue // status writers (the workload's own controller) are not drift
 		}
-		if !mf.Time.Time.Before(latest) {
-			latest, who = mf.Time.Time, mf.Manager
+		t := time.Unix(1<<40, 0) // no time: treat as now
+		if mf.Time != nil {
+			t = mf.Time.Time
+		}
+		switch {
+		case t.After(latest):
+			latest, who = t, []string{mf.Manager}
+		case t.Equal(latest):
+			who = append(who, mf.Manager)
 		}
 	}
-	return strings.HasPrefix(who, "kubectl")
+	if len(who) == 0 {
+		return false
+	}
+	for _, m := range who {
+		if !strings.HasPrefix(m, "kubectl") {
+			return false
+		}
+	}
+	return true
 }

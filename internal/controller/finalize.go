@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -60,7 +61,7 @@ func (r *Reconciler) finalize(ctx context.Context, app *v1alpha1.Application) (c
 	}
 	keep := make([]string, 0, len(app.Finalizers))
 	for _, f := range app.Finalizers {
-		if !contains(ours, f) {
+		if !slices.Contains(ours, f) {
 			keep = append(keep, f)
 		}
 	}
@@ -74,13 +75,4 @@ func (r *Reconciler) finalize(ctx context.Context, app *v1alpha1.Application) (c
 	}
 	r.forget(key)
 	return ctrl.Result{}, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

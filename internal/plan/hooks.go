@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -50,14 +51,7 @@ type HookInfo struct {
 func (h HookInfo) IsHook() bool { return len(h.Phases) > 0 }
 
 // HasPolicy reports whether p is among the delete policies.
-func (h HookInfo) HasPolicy(p string) bool {
-	for _, x := range h.DeletePolicies {
-		if x == p {
-			return true
-		}
-	}
-	return false
-}
+func (h HookInfo) HasPolicy(p string) bool { return slices.Contains(h.DeletePolicies, p) }
 
 // Hook reads an object's hook annotations. Helm hooks are mapped as Argo CD
 // maps them: pre-install/pre-upgrade -> PreSync, post-install/post-upgrade
@@ -137,10 +131,8 @@ func splitComma(v string) []string {
 }
 
 func appendOnce(list []string, s string) []string {
-	for _, x := range list {
-		if x == s {
-			return list
-		}
+	if slices.Contains(list, s) {
+		return list
 	}
 	return append(list, s)
 }

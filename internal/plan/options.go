@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -48,7 +49,7 @@ func ParseSyncOptions(items ...string) (SyncOptions, error) {
 			if !known {
 				return nil, fmt.Errorf("sync option %q: unknown option %s", part, k)
 			}
-			if allowed != nil && !contains(allowed, v) {
+			if allowed != nil && !slices.Contains(allowed, v) {
 				return nil, fmt.Errorf("sync option %q: value must be one of %s", part, strings.Join(allowed, ", "))
 			}
 			out[k] = v
@@ -76,13 +77,4 @@ func (o SyncOptions) Merge(p SyncOptions) SyncOptions {
 		out[k] = v
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
