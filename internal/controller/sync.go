@@ -96,7 +96,7 @@ func (r *Reconciler) runSync(ctx context.Context, orig, app *v1alpha1.Applicatio
 	if c.options.Bool("CreateNamespace") {
 		createNS = app.Spec.Destination.Namespace
 	}
-	r.markRunning(ctx, orig, app, state)
+	r.markRunning(ctx, orig, app, state, c.plan)
 	res, err := r.applier.Sync(ctx, c.plan, apply.SyncOptions{
 		App: key, DryRun: op.Sync.DryRun, CreateNamespace: createNS, Timeout: r.opts.OperationTimeout,
 		Stop: func(ctx context.Context) bool { return r.terminating(ctx, key) },
@@ -206,8 +206,13 @@ func orDefault(s, d string) string {
 // markRunning records that a sync started, so `tether app get` shows it,
 // `tether app terminate-op` can stop it, and a restarted controller knows a
 // sync was under way (it runs it again: applying is idempotent).
-func (r *Reconciler) markRunning(ctx context.Context, orig, app *v1alpha1.Application, state *v1alpha1.OperationState) {
+func (r *Reconciler) markRunning(ctx context.Context, orig, app *v1alpha1.Application, state *v1alpha1.OperationState, p *plan.Plan) {
 	if state.Operation.Sync != nil && state.Operation.Sync.DryRun {
+		return
+	}
+	if state.Operation.InitiatedBy.Automated && !longSync(p) {
+		// A one-wave automated sync without hooks takes milliseconds: no
+		// one could watch or stop it, and a restart re-runs it anyway.
 		return
 	}
 	base := app.DeepCopy()
@@ -229,4 +234,16 @@ func (r *Reconciler) terminating(ctx context.Context, key types.NamespacedName) 
 		return false
 	}
 	return a.Status.OperationState != nil && a.Status.OperationState.Phase == v1alpha1.PhaseTerminating
+}
+
+// longSync reports whether a sync may wait: several waves, or hooks.
+func longSync(p *plan.Plan) bool {
+	waves := map[int]bool{}
+	for _, it := range p.Items {
+		if it.Action == plan.ActionHook {
+			return true
+		}
+		waves[it.Wave] = true
+	}
+	return len(waves) > 1
 }
