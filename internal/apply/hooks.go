@@ -108,7 +108,7 @@ func (a *Applier) waitHook(ctx context.Context, obj *unstructured.Unstructured, 
 	err := a.poll(ctx, timeout, func(ctx context.Context) (bool, error) {
 		live, err := a.Get(ctx, key, obj.GroupVersionKind().Version)
 		if err != nil || live == nil {
-			return false, err
+			return false, nil // retried until the timeout
 		}
 		h := health.Compute(live)
 		switch h.Status {

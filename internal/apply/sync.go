@@ -202,7 +202,10 @@ func (a *Applier) waitHealthy(ctx context.Context, objs []ObjectResult, opts Syn
 		for k, v := range pending {
 			live, err := a.Get(ctx, k, v)
 			if err != nil {
-				return false, err
+				// A failed read (the API server busy, the deadline near) is
+				// retried; the timeout names what is still pending.
+				last = append(last, fmt.Sprintf("%s: %v", k, err))
+				continue
 			}
 			h := health.Compute(live)
 			switch h.Status {

@@ -182,14 +182,6 @@ func (e *tetherEnv) start(t *testing.T) {
 	t.Cleanup(e.stop)
 }
 
-// restart stops the controller (as a crash would, between two API calls)
-// and starts a new one with the same options.
-func (e *tetherEnv) restart(t *testing.T) {
-	t.Helper()
-	e.stop()
-	e.start(t)
-}
-
 func (e *tetherEnv) stop() {
 	e.cancel()
 	<-e.stopped
