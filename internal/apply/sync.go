@@ -48,6 +48,15 @@ type SyncOptions struct {
 	// Stop, when set, is asked before each wave and hook phase whether to
 	// stop the sync there (tether app terminate-op).
 	Stop func(context.Context) bool
+	// Progress, when set, is told after each step (hooks of a phase run, a
+	// wave applied, a wave healthy, prune done) with the results so far.
+	Progress func(ctx context.Context, step string, res *Result)
+}
+
+func (o SyncOptions) progress(ctx context.Context, step string, res *Result) {
+	if o.Progress != nil && !o.DryRun {
+		o.Progress(ctx, step, res)
+	}
 }
 
 // ErrTerminated is returned when a sync was stopped on request.
@@ -114,6 +123,9 @@ func (a *Applier) runPhases(ctx context.Context, p *plan.Plan, opts SyncOptions,
 	if err != nil {
 		return fmt.Errorf("sync stopped before applying anything: %w", err)
 	}
+	if len(out) > 0 {
+		opts.progress(ctx, "PreSync hooks succeeded", res)
+	}
 	postSync := hooksOf(p, plan.HookPostSync, nil)
 	waves := syncWaves(p)
 	for i, w := range waves {
@@ -145,9 +157,11 @@ func (a *Applier) runPhases(ctx context.Context, p *plan.Plan, opts SyncOptions,
 		}
 		last := i == len(waves)-1
 		if !opts.DryRun && (!last || len(postSync) > 0) {
+			opts.progress(ctx, fmt.Sprintf("wave %d applied, waiting for it to turn healthy", w), res)
 			if err := a.waitHealthy(ctx, applied, opts); err != nil {
 				return fmt.Errorf("wave %d: %w; later waves not applied, prune skipped", w, err)
 			}
+			opts.progress(ctx, fmt.Sprintf("wave %d healthy", w), res)
 		}
 	}
 	if opts.stopped(ctx) {
@@ -163,6 +177,9 @@ func (a *Applier) runPhases(ctx context.Context, p *plan.Plan, opts SyncOptions,
 	}
 	if len(failed) > 0 {
 		return errors.Join(failed...)
+	}
+	if len(postSync) > 0 {
+		opts.progress(ctx, "running PostSync hooks", res)
 	}
 	out, err = a.runHooks(ctx, postSync, plan.HookPostSync, opts)
 	res.Objects = append(res.Objects, out...)

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -29,7 +30,7 @@ func newAppCmd(k *kubeFlags) *cobra.Command {
 }
 
 // getApp loads the named Application of the flags' namespace.
-func (f *appFlags) getApp(ctx context.Context, name string) (client.Client, *v1alpha1.Application, error) {
+func (f *appFlags) getApp(ctx context.Context, name string) (client.WithWatch, *v1alpha1.Application, error) {
 	c, err := f.client()
 	if err != nil {
 		return nil, nil, err
@@ -70,13 +71,21 @@ func newAppListCmd(f *appFlags) *cobra.Command {
 }
 
 func newAppGetCmd(f *appFlags) *cobra.Command {
-	return &cobra.Command{
+	var watch bool
+	cmd := &cobra.Command{
 		Use:   "get NAME",
 		Short: "Show an Application: source, status, conditions and objects",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, a, err := f.getApp(cmd.Context(), args[0])
+			c, a, err := f.getApp(cmd.Context(), args[0])
 			if err != nil {
+				return err
+			}
+			if watch {
+				_, err := watchApp(cmd.Context(), c, client.ObjectKeyFromObject(a), cmd.OutOrStdout(), "", nil)
+				if errors.Is(err, context.Canceled) {
+					return nil
+				}
 				return err
 			}
 			if f.output != "" {
@@ -85,6 +94,8 @@ func newAppGetCmd(f *appFlags) *cobra.Command {
 			return printApp(cmd, a)
 		},
 	}
+	cmd.Flags().BoolVarP(&watch, "watch", "w", false, "keep printing changes of sync, health and the running operation until interrupted")
+	return cmd
 }
 
 func printApp(cmd *cobra.Command, a *v1alpha1.Application) error {

@@ -23,6 +23,7 @@ func newAppSyncCmd(f *appFlags) *cobra.Command {
 		prune    bool
 		dryRun   bool
 		async    bool
+		watch    bool
 		timeout  time.Duration
 	)
 	cmd := &cobra.Command{
@@ -50,6 +51,18 @@ func newAppSyncCmd(f *appFlags) *cobra.Command {
 				fmt.Fprintf(cmd.OutOrStdout(), "sync of %s requested\n", key)
 				return nil
 			}
+			if watch {
+				ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
+				defer cancel()
+				_, err := watchApp(ctx, c, key, cmd.OutOrStdout(), op.RequestID(), func(a *v1alpha1.Application) bool {
+					st := a.Status.OperationState
+					return st != nil && st.FinishedAt != nil && st.Operation.RequestID() == op.RequestID()
+				})
+				if err != nil {
+					return fmt.Errorf("application %s: no result within %s (is `tether controller` running?)", key, timeout)
+				}
+				fmt.Fprintln(cmd.OutOrStdout())
+			}
 			st, err := waitOperation(cmd.Context(), c, key, op.RequestID(), timeout)
 			if err != nil {
 				return err
@@ -62,6 +75,7 @@ func newAppSyncCmd(f *appFlags) *cobra.Command {
 	fl.BoolVar(&prune, "prune", false, "delete objects that are no longer in Git")
 	fl.BoolVar(&dryRun, "dry-run", false, "validate and show what would change, without changing anything")
 	fl.BoolVar(&async, "async", false, "do not wait for the result")
+	fl.BoolVarP(&watch, "watch", "w", false, "show each wave, hook and object as the sync goes")
 	fl.DurationVar(&timeout, "timeout", defaultWait, "how long to wait for the result")
 	return cmd
 }

@@ -45,12 +45,12 @@ func (k *kubeFlags) restConfig() (*rest.Config, error) {
 }
 
 // client returns a controller-runtime client with tether's kinds.
-func (k *kubeFlags) client() (client.Client, error) {
+func (k *kubeFlags) client() (client.WithWatch, error) {
 	cfg, err := k.restConfig()
 	if err != nil {
 		return nil, err
 	}
-	return client.New(cfg, client.Options{Scheme: controller.Scheme()})
+	return client.NewWithWatch(cfg, client.Options{Scheme: controller.Scheme()})
 }
 
 // username names who runs a command, for operation records: the

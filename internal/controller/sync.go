@@ -96,11 +96,20 @@ func (r *Reconciler) runSync(ctx context.Context, orig, app *v1alpha1.Applicatio
 	if c.options.Bool("CreateNamespace") {
 		createNS = app.Spec.Destination.Namespace
 	}
-	r.markRunning(ctx, orig, app, state, c.plan)
-	res, err := r.applier.Sync(ctx, c.plan, apply.SyncOptions{
+	long := r.markRunning(ctx, orig, app, state, c.plan)
+	opts := apply.SyncOptions{
 		App: key, DryRun: op.Sync.DryRun, CreateNamespace: createNS, Timeout: r.opts.OperationTimeout,
 		Stop: func(ctx context.Context) bool { return r.terminating(ctx, key) },
-	})
+	}
+	if long {
+		opts.Progress = func(ctx context.Context, step string, res *apply.Result) {
+			progress := state.DeepCopy()
+			progress.Message = step
+			progress.SyncResult = &v1alpha1.SyncOperationResult{Resources: record.Results(res), Revision: c.snapshot.Commit, Source: c.source}
+			r.writeRunning(ctx, orig, app, progress)
+		}
+	}
+	res, err := r.applier.Sync(ctx, c.plan, opts)
 	desired := map[inventory.Key]*unstructured.Unstructured{}
 	for _, it := range c.plan.Items {
 		if it.Desired != nil && it.Action != plan.ActionHook {
@@ -206,15 +215,23 @@ func orDefault(s, d string) string {
 // markRunning records that a sync started, so `tether app get` shows it,
 // `tether app terminate-op` can stop it, and a restarted controller knows a
 // sync was under way (it runs it again: applying is idempotent).
-func (r *Reconciler) markRunning(ctx context.Context, orig, app *v1alpha1.Application, state *v1alpha1.OperationState, p *plan.Plan) {
+func (r *Reconciler) markRunning(ctx context.Context, orig, app *v1alpha1.Application, state *v1alpha1.OperationState, p *plan.Plan) bool {
 	if state.Operation.Sync != nil && state.Operation.Sync.DryRun {
-		return
+		return false
 	}
 	if state.Operation.InitiatedBy.Automated && !longSync(p) {
 		// A one-wave automated sync without hooks takes milliseconds: no
 		// one could watch or stop it, and a restart re-runs it anyway.
-		return
+		return false
 	}
+	r.writeRunning(ctx, orig, app, state)
+	return true
+}
+
+// writeRunning writes the state of a running sync (its step and results so
+// far, for `tether app sync --watch`), and moves orig, the base of the
+// final status write, to what the server now holds.
+func (r *Reconciler) writeRunning(ctx context.Context, orig, app *v1alpha1.Application, state *v1alpha1.OperationState) {
 	base := app.DeepCopy()
 	base.Status.OperationState = orig.Status.OperationState.DeepCopy()
 	running := app.DeepCopy()
@@ -223,7 +240,6 @@ func (r *Reconciler) markRunning(ctx context.Context, orig, app *v1alpha1.Applic
 		fromCtx(ctx).WarnContext(ctx, "record running sync", "error", err.Error())
 		return
 	}
-	// The final status write is computed against what the server now holds.
 	orig.Status.OperationState = state.DeepCopy()
 }
 

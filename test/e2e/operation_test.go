@@ -90,3 +90,31 @@ func TestASyncInterruptedByARestartIsResumed(t *testing.T) {
 		t.Errorf("the Deployment was changed by the second run: replicas %d generation %d", *d.Spec.Replicas, d.Generation)
 	}
 }
+
+func TestSyncWatchShowsEachWaveAndHook(t *testing.T) {
+	e := startTether(t)
+	dest := destNamespace(t)
+	repo := newRepo(t, gitserver.Anonymous, map[string]string{
+		"app/first.yaml": waveCM("first", "0"),
+		"app/later.yaml": waveCM("later", "1"),
+		"app/post.yaml":  hookJob("post", "PostSync", "", false),
+	})
+	e.createApp(t, strings.Replace(named("watched"), "syncPolicy: {automated: {prune: true}}", "", 1), repo.HTTPURL(), dest)
+	e.waitApp(t, "watched", "OutOfSync", func(a *v1alpha1.Application) bool { return a.Status.Sync.Status == v1alpha1.SyncStatusOutOfSync })
+	out, err := runCLI(t, "app", "sync", "watched", "-n", e.ns, "--watch")
+	if err != nil {
+		t.Fatalf("sync --watch: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"wave 0 applied, waiting for it to turn healthy",
+		"wave 0  ConfigMap/" + dest + "/first  Synced  created",
+		"ConfigMap/" + dest + "/later  Synced  created",
+		"PostSync",
+		"Job/" + dest + "/post",
+		"Phase:    Succeeded",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("--watch output lacks %q:\n%s", want, out)
+		}
+	}
+}
