@@ -15,6 +15,7 @@ import (
 
 	"github.com/tether-gitops/tether/api/v1alpha1"
 	"github.com/tether-gitops/tether/internal/inventory"
+	"github.com/tether-gitops/tether/internal/plan"
 	"github.com/tether-gitops/tether/internal/record"
 )
 
@@ -46,6 +47,9 @@ func (r *Reconciler) finalize(ctx context.Context, app *v1alpha1.Application) (c
 		}
 		if live == nil || !inventory.BelongsTo(live, key) {
 			continue
+		}
+		if opts, err := plan.ParseSyncOptions(live.GetAnnotations()[v1alpha1.SyncOptionsAnnotation]); err == nil && opts.IsFalse("Delete") {
+			continue // Delete=false: kept when the app is deleted
 		}
 		remaining++
 		if live.GetDeletionTimestamp() != nil {

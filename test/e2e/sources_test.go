@@ -210,8 +210,10 @@ spec:
 func TestDeletionWithAndWithoutTheFinalizer(t *testing.T) {
 	e := startTether(t)
 	dest := destNamespace(t)
+	keep := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kept-on-delete\n  annotations: {argocd.argoproj.io/sync-options: Delete=false}\n"
 	repo := newRepo(t, gitserver.Anonymous, map[string]string{
 		"with/cm.yaml":    cmYAML("with-finalizer", "x"),
+		"with/keep.yaml":  keep,
 		"without/cm.yaml": cmYAML("without-finalizer", "x"),
 	})
 	for _, tc := range []struct{ name, path, finalizers string }{
@@ -249,6 +251,9 @@ spec:
 	})
 	if configMap(t, dest, "without-finalizer") == nil {
 		t.Fatal("deleting an app without the finalizer must leave its objects")
+	}
+	if configMap(t, dest, "kept-on-delete") == nil {
+		t.Fatal("an object annotated Delete=false must survive the app's deletion")
 	}
 }
 
