@@ -190,13 +190,26 @@ func (r *Reconciler) liveObjects(ctx context.Context, app types.NamespacedName, 
 		}
 		return nil
 	}
-	for _, d := range desired {
-		if h, err := plan.Hook(d); err == nil && (h.IsHook() || h.Skip) {
-			continue // hooks are created anew by each sync
-		}
-		k := inventory.KeyOf(d)
-		if err := lookup(k, d.GroupVersionKind().Version, !known[k]); err != nil {
-			return nil, err
+	// Namespaces first: an object in a namespace that does not exist cannot
+	// exist either, so it needs no read.
+	missingNS := map[string]bool{}
+	for _, pass := range []bool{true, false} {
+		for _, d := range desired {
+			isNS := d.GetKind() == "Namespace" && d.GroupVersionKind().Group == ""
+			if isNS != pass {
+				continue
+			}
+			if h, err := plan.Hook(d); err == nil && (h.IsHook() || h.Skip) {
+				continue // hooks are created anew by each sync
+			}
+			k := inventory.KeyOf(d)
+			direct := !known[k] && !missingNS[k.Namespace]
+			if err := lookup(k, d.GroupVersionKind().Version, direct); err != nil {
+				return nil, err
+			}
+			if isNS && out[k] == nil {
+				missingNS[k.Name] = true
+			}
 		}
 	}
 	for _, k := range inv {
