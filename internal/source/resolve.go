@@ -24,23 +24,37 @@ func (c *Cache) Resolve(ctx context.Context, url, rev string, creds *Credentials
 	if err != nil {
 		return "", err
 	}
-	if rev == "" || rev == "HEAD" {
-		if h, ok := refs["HEAD"]; ok {
-			return h, nil
-		}
-		return "", fmt.Errorf("repository %s: remote has no HEAD", RedactURL(url))
-	}
-	for _, name := range []string{rev, "refs/heads/" + rev, "refs/tags/" + rev} {
-		if h, ok := refs[name]; ok && strings.HasPrefix(name, "refs/") {
-			return h, nil
-		}
+	if h, ok := lookupRef(refs, rev); ok {
+		return h, nil
 	}
 	// A short SHA: it must be in the cache after a fetch.
 	if regexp.MustCompile(`^[0-9a-f]{4,39}$`).MatchString(rev) {
-		full, err := c.expandShort(ctx, url, rev, creds)
-		if err == nil {
+		if full, err := c.expandShort(ctx, url, rev, creds); err == nil {
 			return full, nil
 		}
 	}
+	if maxAge > 0 {
+		// Not in the cached listing: the branch or tag may be new.
+		if refs, _, err = c.Refs(ctx, url, creds, 0); err != nil {
+			return "", err
+		}
+		if h, ok := lookupRef(refs, rev); ok {
+			return h, nil
+		}
+	}
 	return "", fmt.Errorf("repository %s: revision %q not found (no such branch, tag or commit)", RedactURL(url), rev)
+}
+
+// lookupRef finds rev as HEAD, a full ref name, a branch or a tag.
+func lookupRef(refs map[string]string, rev string) (string, bool) {
+	if rev == "" || rev == "HEAD" {
+		h, ok := refs["HEAD"]
+		return h, ok
+	}
+	for _, name := range []string{rev, "refs/heads/" + rev, "refs/tags/" + rev} {
+		if h, ok := refs[name]; ok && strings.HasPrefix(name, "refs/") {
+			return h, true
+		}
+	}
+	return "", false
 }

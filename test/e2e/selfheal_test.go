@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -248,5 +250,51 @@ func TestAFightWithAnotherControllerIsDetectedAndBackedOff(t *testing.T) {
 	time.Sleep(time.Second)
 	if r := *deployment(t, dest, "api").Spec.Replicas; r != 5 {
 		t.Errorf("replicas = %d after the fight ended, want the autoscaler's 5", r)
+	}
+}
+
+func TestRollbackToACommitNoLongerInTheRepository(t *testing.T) {
+	e := startTether(t)
+	dest := destNamespace(t)
+	repo := newRepo(t, gitserver.Anonymous, map[string]string{"app/cm.yaml": cmYAML("gone", "v1")})
+	e.createApp(t, strings.Replace(named("orphaned"), "syncPolicy: {automated: {prune: true}}", "", 1), repo.HTTPURL(), dest)
+	e.waitApp(t, "orphaned", "OutOfSync", func(a *v1alpha1.Application) bool { return a.Status.Sync.Status == v1alpha1.SyncStatusOutOfSync })
+	// Deploy a commit of a short-lived branch, then a commit of main.
+	tmp, err := repo.Commit("tmp", map[string]string{"app/cm.yaml": cmYAML("gone", "from-tmp")}, nil, "experiment")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := runCLI(t, "app", "sync", "orphaned", "-n", e.ns, "--revision", "tmp"); err != nil {
+		t.Fatalf("sync tmp: %v\n%s", err, out)
+	}
+	if out, err := runCLI(t, "app", "sync", "orphaned", "-n", e.ns); err != nil {
+		t.Fatalf("sync main: %v\n%s", err, out)
+	}
+	// The branch is deleted and its commit collected; a fresh controller
+	// (empty cache) cannot find it any more.
+	for _, args := range [][]string{{"branch", "-D", "tmp"}, {"reflog", "expire", "--expire=now", "--all"}, {"gc", "--prune=now", "--quiet"}} {
+		if out, err := exec.Command("git", append([]string{"-C", repo.Path()}, args...)...).CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	e.stop()
+	e.opts.CacheDir = t.TempDir()
+	e.start(t)
+	var id string
+	for _, h := range e.app(t, "orphaned").Status.History {
+		if h.Revision == tmp {
+			id = strconv.FormatInt(h.ID, 10)
+		}
+	}
+	out, err := runCLI(t, "app", "rollback", "orphaned", id, "-n", e.ns)
+	if err == nil {
+		t.Fatalf("rollback to a removed commit succeeded:\n%s", out)
+	}
+	a := e.app(t, "orphaned")
+	if st := a.Status.OperationState; st == nil || !strings.Contains(st.Message, tmp) || !strings.Contains(st.Message, "not found") {
+		t.Errorf("operation must name the missing commit: %s", describeStatus(a))
+	}
+	if cm := configMap(t, dest, "gone"); cm.Data["value"] != "v1" {
+		t.Errorf("the cluster changed: %v", cm.Data)
 	}
 }
