@@ -105,8 +105,21 @@ func TestWavesWaitForHealthAndHooksRunAroundThem(t *testing.T) {
 	if !(rv(t, late.ResourceVersion) < rv(t, post.ResourceVersion)) {
 		t.Errorf("the PostSync job must run after the last wave")
 	}
-	if job(t, dest, "cleanup") != nil {
+	if j := job(t, dest, "cleanup"); j != nil && j.DeletionTimestamp == nil {
 		t.Error("a hook with HookSucceeded must be deleted after it succeeded")
+	}
+
+	// A second sync recreates the hooks (BeforeHookCreation is the default).
+	firstUID := pre.UID
+	if err := e.c.Patch(context.Background(), e.app(t, "waves"), clientMergePatch(
+		`{"operation":{"sync":{"prune":true},"initiatedBy":{"username":"e2e"}}}`)); err != nil {
+		t.Fatal(err)
+	}
+	e.waitApp(t, "waves", "the second sync finished", func(a *v1alpha1.Application) bool {
+		return a.Operation == nil && a.Status.OperationState.Operation.InitiatedBy.Username == "e2e" && a.Status.OperationState.Phase == v1alpha1.PhaseSucceeded
+	})
+	if again := job(t, dest, "presync"); again == nil || again.UID == firstUID {
+		t.Error("the PreSync hook was not recreated by the second sync")
 	}
 	var hooks int
 	for _, r := range a.Status.OperationState.SyncResult.Resources {
@@ -124,7 +137,7 @@ func TestAFailingPreSyncHookStopsTheSyncAndRunsSyncFail(t *testing.T) {
 	dest := destNamespace(t)
 	repo := newRepo(t, gitserver.Anonymous, map[string]string{
 		"app/cm.yaml":       cmYAML("never", "x"),
-		"app/presync.yaml":  hookJob("migrate", "PreSync", "", true),
+		"app/presync.yaml":  hookJob("migrate", "PreSync", "HookFailed", true),
 		"app/syncfail.yaml": hookJob("notify", "SyncFail", "", false),
 	})
 	e.createApp(t, named("failing"), repo.HTTPURL(), dest)
@@ -139,6 +152,9 @@ func TestAFailingPreSyncHookStopsTheSyncAndRunsSyncFail(t *testing.T) {
 	}
 	if j := job(t, dest, "notify"); j == nil {
 		t.Error("the SyncFail hook did not run")
+	}
+	if j := job(t, dest, "migrate"); j != nil && j.DeletionTimestamp == nil {
+		t.Error("a failed hook with HookFailed must be deleted")
 	}
 }
 
