@@ -253,7 +253,7 @@ func (a *Applier) syncObject(ctx context.Context, it plan.Item, opts SyncOptions
 		r.Message = "would be " + map[plan.Action]string{plan.ActionCreate: "created", plan.ActionUpdate: "configured"}[it.Action] + " (dry run)"
 		return r
 	}
-	out, err := a.Apply(ctx, it.Desired, opts.App, it.Live)
+	out, err := a.write(ctx, it, opts)
 	if err != nil {
 		r.Status, r.Message = StatusSyncFailed, fmt.Sprintf("%s: apply failed: %v", it.Key, err)
 		return r
@@ -326,6 +326,9 @@ func (a *Applier) validate(ctx context.Context, p *plan.Plan, opts SyncOptions) 
 		if _, err := a.DryRun(ctx, it.Desired); err != nil {
 			if IsMissingNamespace(err) || isUnknownKind(err) {
 				continue // created by this sync: checked when applied
+			}
+			if it.Options.Bool("Force") && it.Live != nil && apierrors.IsInvalid(err) {
+				continue // Force=true: recreated when it cannot be changed in place
 			}
 			errs = append(errs, fmt.Errorf("%s: rejected by the API server: %w", it.Key, err))
 		}

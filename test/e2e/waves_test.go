@@ -228,3 +228,58 @@ func TestRetryRecoversFromATransientError(t *testing.T) {
 		t.Fatal("object not applied after the retry")
 	}
 }
+
+func TestReplaceAndForceSyncOptions(t *testing.T) {
+	e := startTether(t)
+	dest := destNamespace(t)
+	jobYAML := func(image, opts string) string {
+		ann := ""
+		if opts != "" {
+			ann = "\n  annotations: {argocd.argoproj.io/sync-options: \"" + opts + "\"}"
+		}
+		return "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: once" + ann + "\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers: [{name: run, image: " + image + "}]\n"
+	}
+	replaced := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: replaced\n  annotations: {argocd.argoproj.io/sync-options: Replace=true}\ndata: {v: \"1\"}\n"
+	repo := newRepo(t, gitserver.Anonymous, map[string]string{"app/job.yaml": jobYAML("example.invalid/a:1", ""), "app/cm.yaml": replaced})
+	e.createApp(t, named("options"), repo.HTTPURL(), dest)
+	e.waitApp(t, "options", "synced", synced(""))
+	first := job(t, dest, "once")
+
+	cm := configMap(t, dest, "replaced")
+	for _, mf := range cm.ManagedFields {
+		if mf.Manager == "tether" && mf.Operation != metav1.ManagedFieldsOperationUpdate {
+			t.Errorf("Replace=true must write with a plain create/update, got %s", mf.Operation)
+		}
+	}
+
+	t.Run("an immutable change fails without Force", func(t *testing.T) {
+		rev, err := repo.Commit("main", map[string]string{"app/job.yaml": jobYAML("example.invalid/b:2", "")}, nil, "new job image")
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.refresh(t, "options")
+		a := e.waitApp(t, "options", "a failed sync", func(a *v1alpha1.Application) bool {
+			return a.Status.OperationState != nil && a.Status.OperationState.SyncResult != nil &&
+				a.Status.OperationState.SyncResult.Revision == rev && a.Status.OperationState.Phase == v1alpha1.PhaseFailed
+		})
+		if !strings.Contains(a.Status.OperationState.Message, "Job.batch/"+dest+"/once") || !strings.Contains(a.Status.OperationState.Message, "immutable") {
+			t.Errorf("message: %s", a.Status.OperationState.Message)
+		}
+	})
+
+	t.Run("Force=true deletes and recreates it", func(t *testing.T) {
+		rev, err := repo.Commit("main", map[string]string{"app/job.yaml": jobYAML("example.invalid/b:2", "Force=true")}, nil, "force it")
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.refresh(t, "options")
+		e.waitApp(t, "options", "synced at the forced revision", func(a *v1alpha1.Application) bool {
+			return a.Status.OperationState != nil && a.Status.OperationState.SyncResult != nil &&
+				a.Status.OperationState.SyncResult.Revision == rev && a.Status.OperationState.Phase == v1alpha1.PhaseSucceeded
+		})
+		j := job(t, dest, "once")
+		if j == nil || j.UID == first.UID || j.Spec.Template.Spec.Containers[0].Image != "example.invalid/b:2" {
+			t.Fatalf("job not recreated: %+v", j)
+		}
+	})
+}
