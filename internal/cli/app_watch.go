@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
+	"golang.org/x/term"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -15,19 +17,48 @@ import (
 // watcher prints what changes in an Application, one plain line per
 // change: the app's sync and health, the running operation's step, and
 // each object result as it appears.
+//
+// At a terminal the running operation's step is a status line at the
+// bottom, redrawn in place with the time it has taken; elsewhere every
+// change is a plain line.
 type watcher struct {
 	w        io.Writer
+	tty      bool
+	status   string // the status line shown at a terminal
 	lastApp  string
 	lastStep string
 	seen     map[string]bool
+	started  time.Time
 }
 
-func newWatcher(w io.Writer) *watcher { return &watcher{w: w, seen: map[string]bool{}} }
+func newWatcher(w io.Writer) *watcher {
+	tty := false
+	if f, ok := w.(*os.File); ok {
+		tty = term.IsTerminal(int(f.Fd()))
+	}
+	return &watcher{w: w, tty: tty, seen: map[string]bool{}, started: time.Now()}
+}
+
+// line prints a permanent line (above the status line at a terminal).
+func (wt *watcher) line(format string, args ...any) {
+	if wt.tty && wt.status != "" {
+		fmt.Fprint(wt.w, "\r\033[K")
+	}
+	fmt.Fprintf(wt.w, format, args...)
+	wt.redraw()
+}
+
+// redraw shows the status line again at a terminal.
+func (wt *watcher) redraw() {
+	if wt.tty && wt.status != "" {
+		fmt.Fprintf(wt.w, "\r\033[K%s (%s)", wt.status, time.Since(wt.started).Round(100*time.Millisecond))
+	}
+}
 
 func (wt *watcher) show(a *v1alpha1.Application, requestID string) {
 	now := time.Now().Format("15:04:05")
 	if line := fmt.Sprintf("%s / %s at %s", orDash(a.Status.Sync.Status), orDash(a.Status.Health.Status), shortSHA(a.Status.Sync.Revision)); line != wt.lastApp {
-		fmt.Fprintf(wt.w, "%s  app        %s\n", now, line)
+		wt.line("%s  app        %s\n", now, line)
 		wt.lastApp = line
 	}
 	st := a.Status.OperationState
@@ -35,8 +66,16 @@ func (wt *watcher) show(a *v1alpha1.Application, requestID string) {
 		return
 	}
 	if step := st.Phase + ": " + st.Message; step != wt.lastStep {
-		fmt.Fprintf(wt.w, "%s  operation  %s\n", now, step)
 		wt.lastStep = step
+		if wt.tty && st.Phase == v1alpha1.PhaseRunning {
+			wt.status = "  " + step
+			wt.redraw()
+		} else {
+			if st.Phase != v1alpha1.PhaseRunning {
+				wt.status = ""
+			}
+			wt.line("%s  operation  %s\n", now, step)
+		}
 	}
 	if st.SyncResult == nil {
 		return
@@ -51,7 +90,7 @@ func (wt *watcher) show(a *v1alpha1.Application, requestID string) {
 		if phase == "" {
 			phase = "Sync"
 		}
-		fmt.Fprintf(wt.w, "%s  %-9s  wave %d  %s/%s/%s  %s  %s\n", now, phase, r.SyncWave, r.Kind, orDash(r.Namespace), r.Name, r.Status, r.Message)
+		wt.line("%s  %-9s  wave %d  %s/%s/%s  %s  %s\n", now, phase, r.SyncWave, r.Kind, orDash(r.Namespace), r.Name, r.Status, r.Message)
 	}
 }
 
@@ -74,16 +113,28 @@ func watchApp(ctx context.Context, c client.WithWatch, key client.ObjectKey, w i
 		if err != nil {
 			return nil, err
 		}
-		for ev := range watch.ResultChan() {
-			if next, ok := ev.Object.(*v1alpha1.Application); ok {
-				a = *next
-				wt.show(&a, requestID)
-				if done != nil && done(&a) {
-					watch.Stop()
-					return &a, nil
+		tick := time.NewTicker(500 * time.Millisecond)
+	events:
+		for {
+			select {
+			case ev, ok := <-watch.ResultChan():
+				if !ok {
+					break events
 				}
+				if next, ok := ev.Object.(*v1alpha1.Application); ok {
+					a = *next
+					wt.show(&a, requestID)
+					if done != nil && done(&a) {
+						tick.Stop()
+						watch.Stop()
+						return &a, nil
+					}
+				}
+			case <-tick.C:
+				wt.redraw() // keep the elapsed time moving at a terminal
 			}
 		}
+		tick.Stop()
 		watch.Stop()
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
