@@ -283,3 +283,32 @@ func TestReplaceAndForceSyncOptions(t *testing.T) {
 		}
 	})
 }
+
+func TestPruneRunsAfterTheLastWave(t *testing.T) {
+	e := startTether(t)
+	dest := destNamespace(t)
+	repo := newRepo(t, gitserver.Anonymous, map[string]string{
+		"app/early.yaml": waveCM("early", "-1"),
+		"app/late.yaml":  waveCM("late", "1"),
+	})
+	e.createApp(t, named("pruning"), repo.HTTPURL(), dest)
+	e.waitApp(t, "pruning", "synced", synced(""))
+	rev, err := repo.Commit("main", map[string]string{"app/late.yaml": strings.Replace(waveCM("late", "1"), "{a: b}", "{a: c}", 1)}, []string{"app/early.yaml"}, "drop early, change late")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.refresh(t, "pruning")
+	a := e.waitApp(t, "pruning", "synced at the new commit", synced(rev))
+	order := map[string]int{}
+	for i, r := range a.Status.OperationState.SyncResult.Resources {
+		order[r.Name+"/"+r.Status] = i
+	}
+	pruned, okP := order["early/Pruned"]
+	updated, okU := order["late/Synced"]
+	if !okP || !okU || pruned < updated {
+		t.Fatalf("prune must come after the last wave: %+v", a.Status.OperationState.SyncResult.Resources)
+	}
+	if configMap(t, dest, "early") != nil {
+		t.Fatal("early was not pruned")
+	}
+}
