@@ -48,6 +48,7 @@ func newControllerCmd(k *kubeFlags) *cobra.Command {
 	f.DurationVar(&opts.OperationTimeout, "operation-timeout", opts.OperationTimeout, "how long a sync waits for a wave to turn healthy or a hook to finish")
 	f.IntVar(&opts.Workers, "workers", opts.Workers, "apps reconciled at once")
 	f.StringVar(&opts.MetricsAddr, "metrics-addr", opts.MetricsAddr, "address of the Prometheus metrics endpoint (0 disables)")
+	f.StringVar(&opts.PprofAddr, "pprof-addr", "", "address of Go's pprof profiles, for performance work (empty disables)")
 	f.BoolVarP(&verbose, "verbose", "v", false, "log every applied object")
 	return cmd
 }

@@ -73,6 +73,7 @@ func New(cfg *rest.Config, opts Options) (manager.Manager, *Reconciler, error) {
 		Scheme:                 Scheme(),
 		Metrics:                metricsserver.Options{BindAddress: opts.MetricsAddr},
 		HealthProbeBindAddress: "0",
+		PprofBindAddress:       opts.PprofAddr,
 		// Applications are read as unstructured objects (to see fields tether
 		// does not know); serve those reads from the informer cache too.
 		Client: client.Options{Cache: &client.CacheOptions{Unstructured: true}},

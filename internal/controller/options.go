@@ -19,6 +19,8 @@ type Options struct {
 	Workers int
 	// MetricsAddr serves Prometheus metrics ("0" disables).
 	MetricsAddr string
+	// PprofAddr serves Go's pprof profiles ("" or "0" disables).
+	PprofAddr string
 	// OperationTimeout bounds each wait of a sync: a wave turning healthy,
 	// a hook finishing.
 	OperationTimeout time.Duration
