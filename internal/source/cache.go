@@ -54,6 +54,8 @@ type repoEntry struct {
 	refsKey  string            // fingerprint of the credentials it used
 	snapMu   sync.Mutex
 	snapshot map[string]*Snapshot
+	repo     *git.Repository   // the open bare repository; guarded by mu
+	hashes   map[string]string // commit + path -> tree entry hash; guarded by mu
 }
 
 // NewCache creates a cache rooted at opts.Dir.

@@ -14,8 +14,12 @@ import (
 
 // open opens (or creates) the bare repository of e. Call with e.mu held.
 func (e *repoEntry) open() (*git.Repository, error) {
+	if e.repo != nil {
+		return e.repo, nil // kept open: its pack index is read once
+	}
 	r, err := git.PlainOpen(e.dir)
 	if err == nil {
+		e.repo = r
 		return r, nil
 	}
 	if !errors.Is(err, git.ErrRepositoryNotExists) {
@@ -25,8 +29,11 @@ func (e *repoEntry) open() (*git.Repository, error) {
 	if err != nil {
 		return nil, err
 	}
-	_, err = r.CreateRemote(&config.RemoteConfig{Name: "origin", URLs: []string{e.url}})
-	return r, err
+	if _, err = r.CreateRemote(&config.RemoteConfig{Name: "origin", URLs: []string{e.url}}); err != nil {
+		return nil, err
+	}
+	e.repo = r
+	return r, nil
 }
 
 // ensureCommit returns the commit, fetching the repository when it is not
