@@ -4,6 +4,7 @@ import (
 	"context"
 	"os/exec"
 	"strconv"
+	"sync/atomic"
 	"strings"
 	"testing"
 	"time"
@@ -205,7 +206,7 @@ func TestAFightWithAnotherControllerIsDetectedAndBackedOff(t *testing.T) {
 	// An autoscaler-like controller that wants 5 replicas.
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
-	var scaled int
+	var scaled atomic.Int64
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -213,14 +214,14 @@ func TestAFightWithAnotherControllerIsDetectedAndBackedOff(t *testing.T) {
 			d, err := kube(t).AppsV1().Deployments(dest).Get(ctx, "api", metav1.GetOptions{})
 			if err == nil && *d.Spec.Replicas != 5 {
 				if _, err := kube(t).AppsV1().Deployments(dest).Patch(ctx, "api", types.MergePatchType, []byte(`{"spec":{"replicas":5}}`), metav1.PatchOptions{FieldManager: "hpa-controller"}); err == nil {
-					scaled++
+					scaled.Add(1)
 				}
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
 	}()
 	a := e.waitApp(t, "fight", "a SelfHealBackoff condition naming the other manager", hasCondition("SelfHealBackoff", `"hpa-controller"`))
-	t.Logf("condition after %d scale-ups: %s", scaled, a.Status.Conditions)
+	t.Logf("condition after %d scale-ups: %s", scaled.Load(), a.Status.Conditions)
 
 	// During the backoff tether leaves the Deployment alone.
 	time.Sleep(2 * time.Second)
