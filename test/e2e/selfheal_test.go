@@ -4,8 +4,8 @@ import (
 	"context"
 	"os/exec"
 	"strconv"
-	"sync/atomic"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
