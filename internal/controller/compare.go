@@ -6,6 +6,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sort"
 	"strconv"
 
@@ -180,6 +184,9 @@ func (r *Reconciler) liveObjects(ctx context.Context, app types.NamespacedName, 
 		} else {
 			direct = true // no watch cache (the CLI): read every object
 		}
+		if obj == nil && direct && k.Kind == "Namespace" && k.Group == "" && r.watcher != nil && !r.namespaceExists(ctx, k.Name) {
+			direct = false // the namespace cache says it does not exist
+		}
 		if obj == nil && direct {
 			if obj, err = r.applier.Get(ctx, k, version); err != nil {
 				return fmt.Errorf("%s: read: %w", k, err)
@@ -220,6 +227,16 @@ func (r *Reconciler) liveObjects(ctx context.Context, app types.NamespacedName, 
 		}
 	}
 	return out, nil
+}
+
+// namespaceExists asks the metadata cache of all namespaces, so a
+// namespace an app is about to create costs no read. When the cache cannot
+// answer, it says yes and the caller reads from the API server.
+func (r *Reconciler) namespaceExists(ctx context.Context, name string) bool {
+	ns := &metav1.PartialObjectMetadata{}
+	ns.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
+	err := r.client.Get(ctx, client.ObjectKey{Name: name}, ns)
+	return !apierrors.IsNotFound(err)
 }
 
 // freshest returns what tether itself applied last when the watch cache

@@ -97,11 +97,10 @@ func (r *Reconciler) runSync(ctx context.Context, orig, app *v1alpha1.Applicatio
 		createNS = app.Spec.Destination.Namespace
 	}
 	long := r.markRunning(ctx, orig, app, state, c.plan)
-	opts := apply.SyncOptions{
-		App: key, DryRun: op.Sync.DryRun, CreateNamespace: createNS, Timeout: r.opts.OperationTimeout,
-		Stop: func(ctx context.Context) bool { return r.terminating(ctx, key) },
-	}
+	opts := apply.SyncOptions{App: key, DryRun: op.Sync.DryRun, CreateNamespace: createNS, Timeout: r.opts.OperationTimeout}
 	if long {
+		// Only a sync others can see running can be asked to stop.
+		opts.Stop = func(ctx context.Context) bool { return r.terminating(ctx, key) }
 		opts.Progress = func(ctx context.Context, step string, res *apply.Result) {
 			progress := state.DeepCopy()
 			progress.Message = step
