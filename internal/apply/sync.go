@@ -74,7 +74,8 @@ type ObjectResult struct {
 	// HookType is the hook phase the object ran in, for hooks.
 	HookType  string
 	HookPhase string
-	// Object is the object as the API server returned it after apply.
+	// Object is the object as the API server returned it after apply, or
+	// for a pruned object the one that was deleted.
 	Object *unstructured.Unstructured
 }
 
@@ -291,7 +292,7 @@ func (a *Applier) prune(ctx context.Context, p *plan.Plan, opts SyncOptions) []O
 			if err := a.Delete(ctx, it.Live, it.Options["PrunePropagationPolicy"]); err != nil {
 				r.Status, r.Message = StatusSyncFailed, fmt.Sprintf("%s: prune failed: %v", it.Key, err)
 			} else {
-				r.Status, r.Message = StatusPruned, "pruned"
+				r.Status, r.Message, r.Object = StatusPruned, "pruned", it.Live
 			}
 		}
 		out = append(out, r)

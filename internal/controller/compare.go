@@ -180,7 +180,7 @@ func (r *Reconciler) liveObjects(ctx context.Context, app types.NamespacedName, 
 			if err := r.watcher.Ensure(ctx, m.GVR); err != nil {
 				return err
 			}
-			obj = r.freshest(app, k, r.watcher.Get(m.GVR, k.Namespace, k.Name))
+			obj = r.notPruned(app, k, r.freshest(app, k, r.watcher.Get(m.GVR, k.Namespace, k.Name)))
 		} else {
 			direct = true // no watch cache (the CLI): read every object
 		}
@@ -237,6 +237,22 @@ func (r *Reconciler) namespaceExists(ctx context.Context, name string) bool {
 	ns.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
 	err := r.client.Get(ctx, client.ObjectKey{Name: name}, ns)
 	return !apierrors.IsNotFound(err)
+}
+
+// notPruned hides an object tether just pruned that the watch cache still
+// holds, so the comparison after a sync does not report it again.
+func (r *Reconciler) notPruned(app types.NamespacedName, k inventory.Key, cached *unstructured.Unstructured) *unstructured.Unstructured {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	uid, ok := r.pruned[objKey(app, k)]
+	if !ok {
+		return cached
+	}
+	if cached != nil && cached.GetUID() == uid {
+		return nil
+	}
+	delete(r.pruned, objKey(app, k)) // gone from the cache, or a new object
+	return cached
 }
 
 // freshest returns what tether itself applied last when the watch cache

@@ -59,7 +59,7 @@ func NewEngine(cfg *rest.Config, opts Options) (*Engine, error) {
 	return &Engine{r: &Reconciler{
 		opts: opts, client: c, apiReader: c, cluster: cc, applier: apply.New(cc), sources: sources, renders: newRenderCache(),
 		appsByLabel: map[string]types.NamespacedName{}, dryRuns: map[string]dryRun{},
-		applied: map[string]*unstructured.Unstructured{}, lastAuto: map[types.NamespacedName]string{}, retries: map[types.NamespacedName]pendingRetry{}, fights: map[types.NamespacedName]*fightState{},
+		applied: map[string]*unstructured.Unstructured{}, lastAuto: map[types.NamespacedName]string{}, retries: map[types.NamespacedName]pendingRetry{}, fights: map[types.NamespacedName]*fightState{}, pruned: map[string]types.UID{},
 	}}, nil
 }
 

@@ -45,6 +45,9 @@ type Reconciler struct {
 	lastAuto map[types.NamespacedName]string
 	// retries holds failed syncs waiting for their next attempt.
 	retries map[types.NamespacedName]pendingRetry
+	// pruned holds the UIDs of objects tether deleted, until the watch
+	// cache has seen them go.
+	pruned map[string]types.UID
 	// fights tracks self-heal reverts to back off from other controllers.
 	fights map[types.NamespacedName]*fightState
 }

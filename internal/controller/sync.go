@@ -121,6 +121,11 @@ func (r *Reconciler) runSync(ctx context.Context, orig, app *v1alpha1.Applicatio
 			continue
 		}
 		k := objKey(key, o.Key)
+		if o.Status == apply.StatusPruned {
+			// Deleted, though the watch cache may still hold it for a moment.
+			r.pruned[k] = o.Object.GetUID()
+			continue
+		}
 		r.applied[k] = o.Object
 		if d := desired[o.Key]; d != nil {
 			// What the API server returned from applying d is what a dry run
