@@ -177,6 +177,24 @@ type ResourceIgnoreDifferences struct {
 	ManagedFieldsManagers []string `json:"managedFieldsManagers,omitempty"`
 }
 
+// String says who or what started an operation: "alice (user)",
+// "tether (drift)", or the bare trigger.
+func (i OperationInitiator) String() string {
+	trigger := func(d string) string {
+		if i.Trigger != "" {
+			return i.Trigger
+		}
+		return d
+	}
+	switch {
+	case i.Username != "":
+		return i.Username + " (" + trigger("user") + ")"
+	case i.Automated:
+		return "tether (" + trigger("auto") + ")"
+	}
+	return trigger("user")
+}
+
 // Operation is a requested sync.
 type Operation struct {
 	// +optional

@@ -28,29 +28,11 @@ func newAppHistoryCmd(f *appFlags) *cobra.Command {
 			for i := len(a.Status.History) - 1; i >= 0; i-- {
 				h := a.Status.History[i]
 				rows = append(rows, []string{strconv.FormatInt(h.ID, 10), h.DeployedAt.UTC().Format("2006-01-02 15:04:05"), shortSHA(h.Revision),
-					orDash(h.Author), orDash(h.Message), initiator(h.InitiatedBy)})
+					orDash(h.Author), orDash(h.Message), h.InitiatedBy.String()})
 			}
 			return table(cmd.OutOrStdout(), []string{"ID", "DEPLOYED (UTC)", "REVISION", "AUTHOR", "MESSAGE", "INITIATED BY"}, rows)
 		},
 	}
-}
-
-func initiator(i v1alpha1.OperationInitiator) string {
-	trigger := i.Trigger
-	switch {
-	case i.Username != "":
-		return i.Username + " (" + orDefault(trigger, "user") + ")"
-	case i.Automated:
-		return "tether (" + orDefault(trigger, "auto") + ")"
-	}
-	return orDefault(trigger, "-")
-}
-
-func orDefault(s, d string) string {
-	if s == "" {
-		return d
-	}
-	return s
 }
 
 func newAppRollbackCmd(f *appFlags) *cobra.Command {

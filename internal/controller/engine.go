@@ -13,7 +13,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tether-gitops/tether/api/v1alpha1"
-	"github.com/tether-gitops/tether/internal/apply"
 	"github.com/tether-gitops/tether/internal/cluster"
 	"github.com/tether-gitops/tether/internal/plan"
 	gitsource "github.com/tether-gitops/tether/internal/source"
@@ -56,11 +55,7 @@ func NewEngine(cfg *rest.Config, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Engine{r: &Reconciler{
-		opts: opts, client: c, apiReader: c, cluster: cc, applier: apply.New(cc), sources: sources, renders: newRenderCache(),
-		appsByLabel: map[string]types.NamespacedName{}, dryRuns: map[string]dryRun{},
-		applied: map[string]*unstructured.Unstructured{}, lastAuto: map[types.NamespacedName]string{}, retries: map[types.NamespacedName]pendingRetry{}, fights: map[types.NamespacedName]*fightState{}, pruned: map[string]types.UID{},
-	}}, nil
+	return &Engine{r: newReconciler(opts, c, c, cc, sources)}, nil
 }
 
 // Compare fetches the app and compares it with the cluster at revision

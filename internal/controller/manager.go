@@ -16,7 +16,6 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/selection"
-	"k8s.io/apimachinery/pkg/types"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
@@ -31,7 +30,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/tether-gitops/tether/api/v1alpha1"
-	"github.com/tether-gitops/tether/internal/apply"
 	"github.com/tether-gitops/tether/internal/cluster"
 	gitsource "github.com/tether-gitops/tether/internal/source"
 )
@@ -96,24 +94,9 @@ func New(cfg *rest.Config, opts Options) (manager.Manager, *Reconciler, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	r := &Reconciler{
-		opts:        opts,
-		client:      mgr.GetClient(),
-		apiReader:   mgr.GetAPIReader(),
-		cluster:     cc,
-		applier:     apply.New(cc),
-		sources:     sources,
-		renders:     newRenderCache(),
-		recorder:    mgr.GetEventRecorder("tether"),
-		wake:        make(chan event.TypedGenericEvent[client.Object], 1024),
-		appsByLabel: map[string]types.NamespacedName{},
-		dryRuns:     map[string]dryRun{},
-		applied:     map[string]*unstructured.Unstructured{},
-		lastAuto:    map[types.NamespacedName]string{},
-		retries:     map[types.NamespacedName]pendingRetry{},
-		fights:      map[types.NamespacedName]*fightState{},
-		pruned:      map[string]types.UID{},
-	}
+	r := newReconciler(opts, mgr.GetClient(), mgr.GetAPIReader(), cc, sources)
+	r.recorder = mgr.GetEventRecorder("tether")
+	r.wake = make(chan event.TypedGenericEvent[client.Object], 1024)
 	r.watcher = cluster.NewWatcher(cc, r.onObjectChange)
 	appObj := &unstructured.Unstructured{}
 	appObj.SetGroupVersionKind(v1alpha1.GroupVersion.WithKind(v1alpha1.ApplicationKind))

@@ -72,7 +72,7 @@ func (r *Reconciler) reconcileApp(ctx context.Context, app *v1alpha1.Application
 				return ctrl.Result{}, werr
 			}
 			r.event(app, "Warning", "ComparisonError", err.Error())
-			return ctrl.Result{RequeueAfter: backoff(app)}, nil
+			return ctrl.Result{RequeueAfter: comparisonRetry}, nil
 		}
 	}
 	for _, it := range cmp.plan.Items {
@@ -158,10 +158,9 @@ func (r *Reconciler) recordComparison(app *v1alpha1.Application, cmp *comparison
 	app.Status.Summary.Images = images(cmp.desired)
 }
 
-// backoff is the retry delay after a comparison error: short at first.
-func backoff(app *v1alpha1.Application) time.Duration {
-	return 10 * time.Second
-}
+// comparisonRetry is how soon an app whose comparison failed (an
+// unreachable repository, a render error) is tried again.
+const comparisonRetry = 10 * time.Second
 
 func (r *Reconciler) remember(app types.NamespacedName) {
 	r.mu.Lock()

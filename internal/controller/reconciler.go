@@ -109,3 +109,19 @@ func (r *Reconciler) Wake(namespace, name string) {
 	u.SetName(name)
 	r.wake <- event.TypedGenericEvent[client.Object]{Object: u}
 }
+
+// newReconciler builds a reconciler; the controller adds its watch cache,
+// event recorder and wake channel, the CLI's engine uses it as it is.
+func newReconciler(opts Options, c client.Client, apiReader client.Reader, cc *cluster.Client, sources *source.Cache) *Reconciler {
+	return &Reconciler{
+		opts: opts, client: c, apiReader: apiReader, cluster: cc, applier: apply.New(cc),
+		sources: sources, renders: newRenderCache(),
+		appsByLabel: map[string]types.NamespacedName{},
+		dryRuns:     map[string]dryRun{},
+		applied:     map[string]*unstructured.Unstructured{},
+		lastAuto:    map[types.NamespacedName]string{},
+		retries:     map[types.NamespacedName]pendingRetry{},
+		fights:      map[types.NamespacedName]*fightState{},
+		pruned:      map[string]types.UID{},
+	}
+}

@@ -141,7 +141,7 @@ func (r *Reconciler) runSync(ctx context.Context, orig, app *v1alpha1.Applicatio
 	finished := metav1.Now()
 	state.FinishedAt = &finished
 	state.SyncResult = &v1alpha1.SyncOperationResult{Resources: record.Results(res), Revision: c.snapshot.Commit, Source: c.source}
-	who := describeInitiator(op.InitiatedBy)
+	who := op.InitiatedBy.String()
 	if err != nil {
 		state.Phase, state.Message = v1alpha1.PhaseFailed, err.Error()
 		r.event(app, "Warning", "OperationFailed", fmt.Sprintf("sync of %s (%s, %s) by %s failed: %v", short(c.snapshot.Commit), c.snapshot.Author, c.snapshot.Subject(), who, err))
@@ -197,23 +197,6 @@ func summarize(res *apply.Result) string {
 		parts = append(parts, fmt.Sprintf("%d %s", counts[m], m))
 	}
 	return strings.Join(parts, ", ")
-}
-
-func describeInitiator(i v1alpha1.OperationInitiator) string {
-	switch {
-	case i.Username != "":
-		return i.Username + " (" + orDefault(i.Trigger, TriggerUser) + ")"
-	case i.Automated:
-		return "automated sync (" + orDefault(i.Trigger, TriggerAuto) + ")"
-	}
-	return orDefault(i.Trigger, TriggerUser)
-}
-
-func orDefault(s, d string) string {
-	if s == "" {
-		return d
-	}
-	return s
 }
 
 // markRunning records that a sync started, so `tether app get` shows it,

@@ -1,8 +1,6 @@
 package record
 
 import (
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
 	"github.com/tether-gitops/tether/api/v1alpha1"
 )
 
@@ -31,6 +29,3 @@ func AppendHistory(app *v1alpha1.Application, h v1alpha1.RevisionHistory) {
 		app.Status.History = app.Status.History[n-limit:]
 	}
 }
-
-// Now is a helper for a metav1 time pointer.
-func Now(t metav1.Time) *metav1.Time { return &t }
