@@ -84,7 +84,17 @@ func TestDirectoryAppSyncsUpdatesAndPrunes(t *testing.T) {
 
 	t.Run("an app in sync causes no writes over several reconciles", func(t *testing.T) {
 		e.waitApp(t, "api-production", "synced and healthy", syncedHealthy(first))
-		time.Sleep(500 * time.Millisecond) // let the watch events of the first sync settle
+		// Let the first sync settle: wait until a full second passes without
+		// any write (late health updates of the Deployment may still land).
+		settled := time.Now().Add(20 * time.Second)
+		for last := e.writes.n.Load(); time.Now().Before(settled); {
+			time.Sleep(time.Second)
+			now := e.writes.n.Load()
+			if now == last {
+				break
+			}
+			last = now
+		}
 		before := e.writes.n.Load()
 		for i := 0; i < 5; i++ {
 			e.rec.Wake(e.ns, "api-production")
