@@ -5,9 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sigs.k8s.io/controller-runtime/pkg/builder"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
-	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -102,11 +99,7 @@ func New(cfg *rest.Config, opts Options) (manager.Manager, *Reconciler, error) {
 	appObj.SetGroupVersionKind(v1alpha1.GroupVersion.WithKind(v1alpha1.ApplicationKind))
 	err = ctrl.NewControllerManagedBy(mgr).
 		Named("application").
-		// Status-only updates (most of them tether's own writes) need no
-		// reconcile: spec and operation changes bump the generation.
-		For(appObj, builder.WithPredicates(predicate.Or[client.Object](
-			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{},
-			predicate.LabelChangedPredicate{}, lifecycleChanged{}))).
+		For(appObj).
 		WatchesRawSource(source.Channel(r.wake, &handler.EnqueueRequestForObject{})).
 		WithOptions(controller.Options{MaxConcurrentReconciles: opts.Workers, SkipNameValidation: ptr.To(true)}).
 		Complete(r)
@@ -126,18 +119,6 @@ func New(cfg *rest.Config, opts Options) (manager.Manager, *Reconciler, error) {
 		return nil, nil, err
 	}
 	return mgr, r, nil
-}
-
-// lifecycleChanged passes updates that change an object's finalizers or
-// start its deletion.
-type lifecycleChanged struct{ predicate.Funcs }
-
-func (lifecycleChanged) Update(e event.UpdateEvent) bool {
-	if e.ObjectOld == nil || e.ObjectNew == nil {
-		return true
-	}
-	return !e.ObjectOld.GetDeletionTimestamp().Equal(e.ObjectNew.GetDeletionTimestamp()) ||
-		!slices.Equal(e.ObjectOld.GetFinalizers(), e.ObjectNew.GetFinalizers())
 }
 
 // ensureDefaultProjects creates the allow-everything "default" AppProject
