@@ -47,8 +47,40 @@ type AppProjectSpec struct {
 	NamespaceResourceWhitelist []GroupKind `json:"namespaceResourceWhitelist,omitempty"`
 	// +optional
 	NamespaceResourceBlacklist []GroupKind `json:"namespaceResourceBlacklist,omitempty"`
+	// SourceNamespaces are globs of the namespaces, other than tether's
+	// own, whose Applications may use this project.
 	// +optional
 	SourceNamespaces []string `json:"sourceNamespaces,omitempty"`
+	// SyncWindows allow or deny syncs at scheduled times.
+	// +optional
+	SyncWindows []SyncWindow `json:"syncWindows,omitempty"`
+}
+
+// SyncWindow opens (allow) or closes (deny) syncing for matching
+// Applications for Duration after each time Schedule fires.
+type SyncWindow struct {
+	// Kind is allow or deny.
+	Kind string `json:"kind"`
+	// Schedule is a cron expression of five fields.
+	Schedule string `json:"schedule"`
+	// Duration is how long the window stays open after it starts (1h, 30m).
+	Duration string `json:"duration"`
+	// Applications are globs of the Application names the window applies to.
+	// +optional
+	Applications []string `json:"applications,omitempty"`
+	// Namespaces are globs of destination namespaces.
+	// +optional
+	Namespaces []string `json:"namespaces,omitempty"`
+	// Clusters are globs of destination cluster names or servers.
+	// +optional
+	Clusters []string `json:"clusters,omitempty"`
+	// ManualSync lets a person sync inside a deny window (or outside the
+	// allow windows).
+	// +optional
+	ManualSync bool `json:"manualSync,omitempty"`
+	// TimeZone of the schedule (IANA name); UTC when empty.
+	// +optional
+	TimeZone string `json:"timeZone,omitempty"`
 }
 
 // GroupKind names a kind of object.
