@@ -22,13 +22,19 @@ var (
 const (
 	ApplicationKind = "Application"
 	AppProjectKind  = "AppProject"
+	// ApplicationSetKind is the kind of ApplicationSets.
+	ApplicationSetKind = "ApplicationSet"
 )
 
 // ApplicationGVR is the resource of Applications.
 var ApplicationGVR = GroupVersion.WithResource("applications")
 
+// ApplicationSetGVR is the resource of ApplicationSets.
+var ApplicationSetGVR = GroupVersion.WithResource("applicationsets")
+
 func addKnownTypes(s *runtime.Scheme) error {
-	s.AddKnownTypes(GroupVersion, &Application{}, &ApplicationList{}, &AppProject{}, &AppProjectList{})
+	s.AddKnownTypes(GroupVersion, &Application{}, &ApplicationList{}, &AppProject{}, &AppProjectList{},
+		&ApplicationSet{}, &ApplicationSetList{})
 	metav1.AddToGroupVersion(s, GroupVersion)
 	return nil
 }
