@@ -19,10 +19,18 @@ declare -A pkgs=(
   [kubectl]=k8s.io/kubernetes/cmd/kubectl
   [kwok]=sigs.k8s.io/kwok/cmd/kwok
 )
+# The Kubernetes programs report the pinned version (kubectl version, the
+# clusters' /version), as released builds do.
+kver=$(go list -m -f '{{.Version}}' k8s.io/kubernetes)
+kminor=$(echo "$kver" | cut -d. -f2)
+vpkg=k8s.io/component-base/version
+kflags="-X $vpkg.gitVersion=$kver -X $vpkg.gitMajor=1 -X $vpkg.gitMinor=$kminor -X $vpkg.gitTreeState=clean"
 for name in etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok; do
   if [[ -x "$bin/$name" && "${FORCE:-0}" != 1 ]]; then continue; fi
   echo "building $name (${pkgs[$name]})" >&2
-  go build -trimpath -ldflags=-s -o "$bin/$name.tmp" "${pkgs[$name]}"
+  flags="-s"
+  [[ $name == kube* ]] && flags="-s $kflags"
+  go build -trimpath -ldflags="$flags" -o "$bin/$name.tmp" "${pkgs[$name]}"
   mv "$bin/$name.tmp" "$bin/$name"
 done
 kwokdir=$(go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)

@@ -331,6 +331,11 @@ func (a *Applier) validate(ctx context.Context, p *plan.Plan, opts SyncOptions) 
 			if it.Options.Bool("Force") && it.Live != nil && apierrors.IsInvalid(err) {
 				continue // Force=true: recreated when it cannot be changed in place
 			}
+			var status apierrors.APIStatus
+			if !errors.As(err, &status) {
+				errs = append(errs, fmt.Errorf("%s: could not reach the API server: %w", it.Key, err))
+				break // the same for every other object
+			}
 			errs = append(errs, fmt.Errorf("%s: rejected by the API server: %w", it.Key, err))
 		}
 	}

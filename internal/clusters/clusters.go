@@ -4,6 +4,7 @@
 package clusters
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tether-gitops/tether/api/v1alpha1"
 )
@@ -258,4 +260,57 @@ func SecretName(name string) string {
 		s = s[:253]
 	}
 	return s
+}
+
+// Entry is one registered cluster, or the reason its Secret cannot be used
+// (Cluster then holds what could be read: name, server, labels).
+type Entry struct {
+	*Cluster
+	Err error
+}
+
+// List reads the cluster Secrets of namespace, the in-cluster entry first.
+// A Secret whose server is the in-cluster URL renames and labels the local
+// cluster instead of adding one.
+func List(ctx context.Context, rd client.Reader, namespace string, local *rest.Config) ([]Entry, error) {
+	var secrets corev1.SecretList
+	if err := rd.List(ctx, &secrets, client.InNamespace(namespace), client.MatchingLabels{SecretTypeLabel: SecretTypeCluster}); err != nil {
+		return nil, fmt.Errorf("list cluster Secrets in %s: %w", namespace, err)
+	}
+	sort.Slice(secrets.Items, func(i, j int) bool { return secrets.Items[i].Name < secrets.Items[j].Name })
+	in := InCluster(local)
+	out := []Entry{{Cluster: in}}
+	for i := range secrets.Items {
+		c, err := FromSecret(&secrets.Items[i])
+		if err == nil && c.Server == v1alpha1.InClusterServer {
+			in.Name, in.Labels, in.Annotations, in.Project = c.Name, c.Labels, c.Annotations, c.Project
+			in.Namespaces, in.ClusterResources, in.Secret = c.Namespaces, c.ClusterResources, c.Secret
+			if in.Name == in.Server {
+				in.Name = v1alpha1.InClusterName
+			}
+			continue
+		}
+		out = append(out, Entry{Cluster: c, Err: err})
+	}
+	return out, nil
+}
+
+// Find picks the cluster a destination names: by server when set, else by
+// name. Both set, or neither, is an error naming the field.
+func Find(entries []Entry, d v1alpha1.ApplicationDestination) (Entry, error) {
+	switch {
+	case d.Server != "" && d.Name != "":
+		return Entry{}, fmt.Errorf("spec.destination: set server or name, not both (server %q, name %q)", d.Server, d.Name)
+	case d.Server == "" && d.Name == "":
+		return Entry{}, fmt.Errorf("spec.destination: server or name is required")
+	}
+	for _, e := range entries {
+		if e.Cluster != nil && e.Matches(d) {
+			return e, nil
+		}
+	}
+	if d.Server != "" {
+		return Entry{}, fmt.Errorf("spec.destination.server: cluster %s is not registered (add it with `tether cluster add`)", d.Server)
+	}
+	return Entry{}, fmt.Errorf("spec.destination.name: cluster %q is not registered (add it with `tether cluster add`)", d.Name)
 }

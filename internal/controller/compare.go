@@ -28,6 +28,7 @@ import (
 // comparison is one run of source -> render -> plan for an app.
 type comparison struct {
 	source     v1alpha1.ApplicationSource
+	target     *target
 	snapshot   *source.Snapshot
 	sourceType string
 	desired    []*unstructured.Unstructured
@@ -59,9 +60,14 @@ func (r *Reconciler) compare(ctx context.Context, app *v1alpha1.Application, op 
 		}
 		prune = op.Sync.Prune
 	}
-	if err := checkDestination(app.Spec.Destination); err != nil {
+	t, err := r.resolve(ctx, app.Spec.Destination)
+	if err != nil {
 		return nil, err
 	}
+	if err := t.reachable(ctx); err != nil {
+		return nil, err
+	}
+	c.target = t
 	creds, err := r.credentials(ctx, c.source.RepoURL)
 	if err != nil {
 		return nil, fmt.Errorf("repository %s: read credentials: %w", source.RedactURL(c.source.RepoURL), err)
@@ -95,12 +101,13 @@ func (r *Reconciler) compare(ctx context.Context, app *v1alpha1.Application, op 
 	if err != nil {
 		return nil, fmt.Errorf("spec.%w", err)
 	}
-	if err := r.prepare(key, app.Spec.Destination.Namespace, c.desired); err != nil {
+	if err := r.prepare(t, key, app.Spec.Destination.Namespace, c.desired); err != nil {
 		return nil, err
 	}
 	inv := record.Inventory(app.Status.Resources)
-	c.live, err = r.liveObjects(ctx, key, c.desired, inv)
+	c.live, err = r.liveObjects(ctx, t, key, c.desired, inv)
 	if err != nil {
+		t.markDown(err)
 		return nil, err
 	}
 	if c.options.Bool("RespectIgnoreDifferences") {
@@ -110,7 +117,7 @@ func (r *Reconciler) compare(ctx context.Context, app *v1alpha1.Application, op 
 			}
 		}
 	}
-	predicted := r.predict(ctx, key, c.desired, c.live)
+	predicted := r.predict(ctx, t, key, c.desired, c.live)
 	c.plan, c.planErr = plan.Make(plan.Input{
 		App: key, Desired: c.desired, Live: c.live, Predicted: predicted,
 		Inventory: inv, Ignore: rules, Options: c.options, Prune: prune,
@@ -121,7 +128,7 @@ func (r *Reconciler) compare(ctx context.Context, app *v1alpha1.Application, op 
 
 // prepare sets the destination namespace on namespaced objects that have
 // none, clears it on cluster-scoped ones, and marks every object as the app's.
-func (r *Reconciler) prepare(app types.NamespacedName, namespace string, objs []*unstructured.Unstructured) error {
+func (r *Reconciler) prepare(t *target, app types.NamespacedName, namespace string, objs []*unstructured.Unstructured) error {
 	crdScopes := map[string]bool{} // group/kind -> namespaced, from CRDs in the same app
 	for _, o := range objs {
 		if o.GetKind() == "CustomResourceDefinition" {
@@ -135,12 +142,16 @@ func (r *Reconciler) prepare(app types.NamespacedName, namespace string, objs []
 	for _, o := range objs {
 		gvk := o.GroupVersionKind()
 		namespaced := true
-		if m, err := r.cluster.Map(gvk); err == nil {
+		m, err := t.client.Map(gvk)
+		if err == nil {
 			namespaced = m.Namespaced
 		} else if s, ok := crdScopes[gvk.Group+"/"+gvk.Kind]; ok {
 			namespaced = s
 		} else if meta.IsNoMatchError(err) {
-			return fmt.Errorf("%s/%s: kind %s is not served by the cluster and no CustomResourceDefinition in the app defines it", gvk.Kind, o.GetName(), gvk.GroupVersion().String()+"/"+gvk.Kind)
+			return fmt.Errorf("%s/%s: kind %s is not served by cluster %s and no CustomResourceDefinition in the app defines it", gvk.Kind, o.GetName(), gvk.GroupVersion().String()+"/"+gvk.Kind, t.info().Name)
+		} else {
+			t.markDown(err)
+			return fmt.Errorf("%s/%s: discovery of cluster %s: %w", gvk.Kind, o.GetName(), t.info().Name, err)
 		}
 		switch {
 		case namespaced && o.GetNamespace() == "":
@@ -150,6 +161,9 @@ func (r *Reconciler) prepare(app types.NamespacedName, namespace string, objs []
 			o.SetNamespace(namespace)
 		case !namespaced:
 			o.SetNamespace("")
+		}
+		if err := t.info().PermitsNamespace(o.GetNamespace()); err != nil {
+			return fmt.Errorf("%s/%s: %w", gvk.Kind, o.GetName(), err)
 		}
 		k := inventory.KeyOf(o)
 		if seen[k] && k.Name != "" { // generateName hooks have no name yet
@@ -164,31 +178,31 @@ func (r *Reconciler) prepare(app types.NamespacedName, namespace string, objs []
 // liveObjects reads the live state of the desired and inventory objects
 // from the watch cache. Desired objects the app never applied are read from
 // the API server once (they may exist without tether's label).
-func (r *Reconciler) liveObjects(ctx context.Context, app types.NamespacedName, desired []*unstructured.Unstructured, inv []inventory.Key) (map[inventory.Key]*unstructured.Unstructured, error) {
+func (r *Reconciler) liveObjects(ctx context.Context, t *target, app types.NamespacedName, desired []*unstructured.Unstructured, inv []inventory.Key) (map[inventory.Key]*unstructured.Unstructured, error) {
 	out := map[inventory.Key]*unstructured.Unstructured{}
 	known := map[inventory.Key]bool{}
 	for _, k := range inv {
 		known[k] = true
 	}
 	lookup := func(k inventory.Key, version string, direct bool) error {
-		m, err := r.cluster.Map(k.GroupKind().WithVersion(version))
+		m, err := t.client.Map(k.GroupKind().WithVersion(version))
 		if err != nil {
 			return nil // kind not served (yet): missing
 		}
 		var obj *unstructured.Unstructured
-		if r.watcher != nil {
-			if err := r.watcher.Ensure(ctx, m.GVR); err != nil {
+		if t.watcher != nil {
+			if err := t.watcher.Ensure(ctx, m.GVR); err != nil {
 				return err
 			}
-			obj = r.notPruned(app, k, r.freshest(app, k, r.watcher.Get(m.GVR, k.Namespace, k.Name)))
+			obj = r.notPruned(app, k, r.freshest(app, k, t.watcher.Get(m.GVR, k.Namespace, k.Name)))
 		} else {
 			direct = true // no watch cache (the CLI): read every object
 		}
-		if obj == nil && direct && k.Kind == "Namespace" && k.Group == "" && r.watcher != nil && !r.namespaceExists(ctx, k.Name) {
+		if obj == nil && direct && k.Kind == "Namespace" && k.Group == "" && t.watcher != nil && t.local && !r.namespaceExists(ctx, k.Name) {
 			direct = false // the namespace cache says it does not exist
 		}
 		if obj == nil && direct {
-			if obj, err = r.applier.Get(ctx, k, version); err != nil {
+			if obj, err = t.applier.Get(ctx, k, version); err != nil {
 				return fmt.Errorf("%s: read: %w", k, err)
 			}
 		}
@@ -281,7 +295,7 @@ func (r *Reconciler) freshest(app types.NamespacedName, k inventory.Key, cached 
 // predict returns server-side dry-run results for objects that exist,
 // cached by desired content and live resourceVersion: an unchanged object
 // costs no request at all.
-func (r *Reconciler) predict(ctx context.Context, app types.NamespacedName, desired []*unstructured.Unstructured, live map[inventory.Key]*unstructured.Unstructured) map[inventory.Key]*unstructured.Unstructured {
+func (r *Reconciler) predict(ctx context.Context, t *target, app types.NamespacedName, desired []*unstructured.Unstructured, live map[inventory.Key]*unstructured.Unstructured) map[inventory.Key]*unstructured.Unstructured {
 	out := map[inventory.Key]*unstructured.Unstructured{}
 	for _, d := range desired {
 		k := inventory.KeyOf(d)
@@ -294,7 +308,7 @@ func (r *Reconciler) predict(ctx context.Context, app types.NamespacedName, desi
 		e, hit := r.dryRuns[ok]
 		r.mu.Unlock()
 		if !hit || e.input != want {
-			p, err := r.applier.DryRun(ctx, d)
+			p, err := t.applier.DryRun(ctx, d)
 			if err != nil {
 				continue // compared on the fields tether sets instead
 			}
@@ -329,17 +343,6 @@ func liveFingerprint(l *unstructured.Unstructured) string {
 	}
 	c.Object["metadata"] = m
 	return hashOf(c.Object)
-}
-
-func checkDestination(d v1alpha1.ApplicationDestination) error {
-	if d.Server == v1alpha1.InClusterServer || (d.Server == "" && (d.Name == v1alpha1.InClusterName || d.Name == "")) {
-		return nil
-	}
-	target := d.Server
-	if target == "" {
-		target = d.Name
-	}
-	return fmt.Errorf("spec.destination: cluster %q is not registered (only %s is known)", target, v1alpha1.InClusterServer)
 }
 
 func hashOf(v any) string {

@@ -40,8 +40,18 @@ func (r *Reconciler) finalize(ctx context.Context, app *v1alpha1.Application) (c
 		policy = "background"
 	}
 	remaining := 0
+	t, err := r.resolve(ctx, app.Spec.Destination)
+	if err == nil {
+		err = t.reachable(ctx)
+	}
+	if err != nil {
+		// The objects cannot be deleted now; the finalizer stays until
+		// they can (or a person removes it).
+		r.event(app, "Warning", "DeletionError", fmt.Sprintf("cannot delete the app's objects: %v", err))
+		return ctrl.Result{RequeueAfter: comparisonRetry}, nil
+	}
 	for _, k := range record.Inventory(app.Status.Resources) {
-		live, err := r.applier.Get(ctx, k, "")
+		live, err := t.applier.Get(ctx, k, "")
 		if err != nil {
 			return ctrl.Result{}, fmt.Errorf("%s: read before delete: %w", k, err)
 		}
@@ -55,7 +65,7 @@ func (r *Reconciler) finalize(ctx context.Context, app *v1alpha1.Application) (c
 		if live.GetDeletionTimestamp() != nil {
 			continue
 		}
-		if err := r.applier.Delete(ctx, live, policy); err != nil {
+		if err := t.applier.Delete(ctx, live, policy); err != nil {
 			r.event(app, "Warning", "DeletionError", fmt.Sprintf("%s: delete: %v", k, err))
 			return ctrl.Result{}, fmt.Errorf("%s: delete: %w", k, err)
 		}

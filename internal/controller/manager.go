@@ -94,7 +94,8 @@ func New(cfg *rest.Config, opts Options) (manager.Manager, *Reconciler, error) {
 	r := newReconciler(opts, mgr.GetClient(), mgr.GetAPIReader(), cc, sources)
 	r.recorder = mgr.GetEventRecorder("tether")
 	r.wake = make(chan event.TypedGenericEvent[client.Object], 1024)
-	r.watcher = cluster.NewWatcher(cc, r.onObjectChange)
+	r.targets.local.watcher = cluster.NewWatcher(cc, r.onObjectChange)
+	r.targets.watch = func(c *cluster.Client) *cluster.Watcher { return cluster.NewWatcher(c, r.onObjectChange) }
 	appObj := &unstructured.Unstructured{}
 	appObj.SetGroupVersionKind(v1alpha1.GroupVersion.WithKind(v1alpha1.ApplicationKind))
 	err = ctrl.NewControllerManagedBy(mgr).
@@ -108,7 +109,8 @@ func New(cfg *rest.Config, opts Options) (manager.Manager, *Reconciler, error) {
 	}
 	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
 		<-ctx.Done()
-		r.watcher.Stop()
+		r.targets.local.watcher.Stop()
+		r.targets.stopAll()
 		return nil
 	})); err != nil {
 		return nil, nil, err

@@ -127,6 +127,10 @@ func (r *Reconciler) reconcileApp(ctx context.Context, app *v1alpha1.Application
 		// Compare again so status shows the state after the sync.
 		if after, cerr := r.compare(ctx, app, nil, false); cerr == nil {
 			cmp = after
+		} else if after == nil || after.plan == nil {
+			// The cluster went away during the sync, say.
+			conds = append(conds, record.Condition(v1alpha1.ConditionComparisonError, cerr.Error()))
+			requeue = min(requeue, comparisonRetry)
 		}
 	} else if syncOp != nil && err != nil {
 		r.failOperation(app, op, err, now)

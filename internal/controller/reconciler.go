@@ -11,7 +11,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 
-	"github.com/tether-gitops/tether/internal/apply"
 	"github.com/tether-gitops/tether/internal/cluster"
 	"github.com/tether-gitops/tether/internal/source"
 )
@@ -22,9 +21,8 @@ type Reconciler struct {
 	client client.Client
 	// apiReader reads straight from the API server (no cache delay).
 	apiReader client.Reader
-	cluster   *cluster.Client
-	applier   *apply.Applier
-	watcher   *cluster.Watcher
+	// targets are the destination clusters.
+	targets *targets
 	sources   *source.Cache
 	renders   *renderCache
 	recorder  events.EventRecorder
@@ -114,7 +112,7 @@ func (r *Reconciler) Wake(namespace, name string) {
 // event recorder and wake channel, the CLI's engine uses it as it is.
 func newReconciler(opts Options, c client.Client, apiReader client.Reader, cc *cluster.Client, sources *source.Cache) *Reconciler {
 	return &Reconciler{
-		opts: opts, client: c, apiReader: apiReader, cluster: cc, applier: apply.New(cc),
+		opts: opts, client: c, apiReader: apiReader, targets: newTargets(cc, nil),
 		sources: sources, renders: newRenderCache(),
 		appsByLabel: map[string]types.NamespacedName{},
 		dryRuns:     map[string]dryRun{},

@@ -108,7 +108,7 @@ func (r *Reconciler) runSync(ctx context.Context, orig, app *v1alpha1.Applicatio
 			r.writeRunning(ctx, orig, app, progress)
 		}
 	}
-	res, err := r.applier.Sync(ctx, c.plan, opts)
+	res, err := c.target.applier.Sync(ctx, c.plan, opts)
 	desired := map[inventory.Key]*unstructured.Unstructured{}
 	for _, it := range c.plan.Items {
 		if it.Desired != nil && it.Action != plan.ActionHook {
@@ -143,6 +143,7 @@ func (r *Reconciler) runSync(ctx context.Context, orig, app *v1alpha1.Applicatio
 	state.SyncResult = &v1alpha1.SyncOperationResult{Resources: record.Results(res), Revision: c.snapshot.Commit, Source: c.source}
 	who := op.InitiatedBy.String()
 	if err != nil {
+		c.target.markDown(err) // an unreachable cluster fails its next comparisons at once
 		state.Phase, state.Message = v1alpha1.PhaseFailed, err.Error()
 		r.event(app, "Warning", "OperationFailed", fmt.Sprintf("sync of %s (%s, %s) by %s failed: %v", short(c.snapshot.Commit), c.snapshot.Author, c.snapshot.Subject(), who, err))
 	} else {
