@@ -48,7 +48,7 @@ func NewRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetErr(stderr)
 	k := &kubeFlags{}
 	k.add(root)
-	root.AddCommand(newVersionCmd(), newInstallCmd(), newControllerCmd(k), newAppCmd(k), newClusterCmd(k), newRenderCmd())
+	root.AddCommand(newVersionCmd(), newInstallCmd(), newControllerCmd(k), newAppCmd(k), newClusterCmd(k), newAppSetCmd(), newRenderCmd())
 	return root
 }
 
