@@ -504,6 +504,25 @@ spec:
 	wantNames(t, apps, "dev-a", "dev-b", "prod-a", "prod-b")
 }
 
+func TestMatrixValuesUseFirstParams(t *testing.T) {
+	// Only the values of the second child reference the first child.
+	set := parseSet(t, `
+metadata: {name: s, namespace: ns}
+spec:
+  generators:
+  - matrix:
+      generators:
+      - list: {elements: [{app: api}, {app: web}]}
+      - clusters:
+          selector: {matchLabels: {env: prod}}
+          values: {id: '{{app}}-{{name}}'}
+  template:
+    metadata: {name: '{{values.id}}'}
+    spec: {destination: {server: '{{server}}'}}
+`)
+	wantNames(t, mustGenerate(t, set, Inputs{Clusters: testClusters()}), "api-prod", "web-prod")
+}
+
 func TestMatrixConflicts(t *testing.T) {
 	set := parseSet(t, `
 metadata: {name: s, namespace: ns}

@@ -266,9 +266,9 @@ func (r *run) generate(n *node, parent map[string]any) ([]ParamSet, error) {
 	case n.git != nil:
 		sets, err = r.gitParams(n, parent)
 	case n.matrix != nil:
-		sets, err = r.matrixParams(n)
+		sets, err = r.matrixParams(n, parent)
 	case n.merge != nil:
-		sets, err = r.mergeParams(n)
+		sets, err = r.mergeParams(n, parent)
 	}
 	if err != nil {
 		return nil, err
@@ -427,17 +427,7 @@ func (r *run) addValues(p map[string]any, values map[string]string, parent map[s
 	if len(values) == 0 {
 		return nil
 	}
-	ctx := p
-	if parent != nil {
-		ctx = copyParams(parent)
-		if r.flat {
-			for k, v := range p {
-				ctx[k] = v
-			}
-		} else {
-			deepMerge(ctx, p)
-		}
-	}
+	ctx := r.over(parent, p)
 	rendered := map[string]any{}
 	for _, k := range sortedKeys(values) {
 		v, err := r.eng.render(field+"."+k, values[k], ctx)
@@ -463,16 +453,16 @@ func (r *run) addValues(p map[string]any, values map[string]string, parent map[s
 // matrixParams combines every set of the first child with every set the
 // second child yields for it; the second child's fields may use the
 // first's parameters.
-func (r *run) matrixParams(n *node) ([]ParamSet, error) {
+func (r *run) matrixParams(n *node, parent map[string]any) ([]ParamSet, error) {
 	first, second := n.matrix[0], n.matrix[1]
-	left, err := r.generate(first, nil)
+	left, err := r.generate(first, parent)
 	if err != nil {
 		return nil, err
 	}
-	templated := hasTags(interpolable(second))
+	templated := hasTags(interpolable(second)) || valuesHaveTags(second)
 	var fixed []ParamSet
 	if !templated {
-		if fixed, err = r.generate(second, nil); err != nil {
+		if fixed, err = r.generate(second, parent); err != nil {
 			return nil, err
 		}
 	}
@@ -484,7 +474,7 @@ func (r *run) matrixParams(n *node) ([]ParamSet, error) {
 			if err != nil {
 				return nil, err
 			}
-			if right, err = r.generate(child, a.Params); err != nil {
+			if right, err = r.generate(child, r.over(parent, a.Params)); err != nil {
 				return nil, err
 			}
 		}
@@ -497,6 +487,39 @@ func (r *run) matrixParams(n *node) ([]ParamSet, error) {
 		}
 	}
 	return out, nil
+}
+
+// over returns the parameters of p over those of parent.
+func (r *run) over(parent, p map[string]any) map[string]any {
+	if parent == nil {
+		return p
+	}
+	out := copyParams(parent)
+	if r.flat {
+		for k, v := range p {
+			out[k] = v
+		}
+	} else {
+		deepMerge(out, p)
+	}
+	return out
+}
+
+// valuesHaveTags tells whether a generator's values (or a child's) hold
+// template tags, which may reference the first matrix child.
+func valuesHaveTags(n *node) bool {
+	switch {
+	case n.git != nil:
+		return hasTags(n.git.Values)
+	case n.clusters != nil:
+		return hasTags(n.clusters.Values)
+	}
+	for _, c := range append(append([]*node{}, n.matrix...), n.merge...) {
+		if valuesHaveTags(c) {
+			return true
+		}
+	}
+	return false
 }
 
 // combine joins two matrix sets. Flat sets may repeat a parameter only
@@ -633,11 +656,11 @@ func (r *run) interpolate(n *node, set ParamSet) (*node, error) {
 // child in order, overrides the base sets whose merge keys have the same
 // values as one of its sets. Sets of later children that match no base
 // set are dropped.
-func (r *run) mergeParams(n *node) ([]ParamSet, error) {
+func (r *run) mergeParams(n *node, parent map[string]any) ([]ParamSet, error) {
 	var base []ParamSet
 	var baseIdx map[string]int
 	for i, ch := range n.merge {
-		sets, err := r.generate(ch, nil)
+		sets, err := r.generate(ch, parent)
 		if err != nil {
 			return nil, err
 		}
@@ -662,14 +685,7 @@ func (r *run) mergeParams(n *node) ([]ParamSet, error) {
 				continue
 			}
 			over := sets[j]
-			p := copyParams(base[bi].Params)
-			if r.flat {
-				for k, v := range over.Params {
-					p[k] = v
-				}
-			} else {
-				deepMerge(p, over.Params)
-			}
+			p := r.over(base[bi].Params, over.Params)
 			base[bi] = ParamSet{Params: p, Origin: base[bi].Origin + " merged with " + over.Origin}
 		}
 	}
