@@ -134,7 +134,7 @@ func templateTree(set *v1alpha1.ApplicationSet, n *node) (map[string]any, error)
 
 // renderApp substitutes one parameter set into the template and applies
 // the template patch.
-func (r *run) renderApp(set *v1alpha1.ApplicationSet, tmpl map[string]any, ps ParamSet) (*v1alpha1.Application, error) {
+func (r *run) renderApp(set *v1alpha1.ApplicationSet, tmpl map[string]any, ps paramSet) (*v1alpha1.Application, error) {
 	rendered, err := renderTree(r.eng, "spec.template", tmpl, ps.Params)
 	if err != nil {
 		return nil, err

@@ -255,8 +255,8 @@ type run struct {
 // generate returns the parameter sets of n. parent is the parameter set
 // of the first matrix child when n is the second (nil otherwise); values
 // may reference it.
-func (r *run) generate(n *node, parent map[string]any) ([]ParamSet, error) {
-	var sets []ParamSet
+func (r *run) generate(n *node, parent map[string]any) ([]paramSet, error) {
+	var sets []paramSet
 	var err error
 	switch {
 	case n.list != nil:
@@ -290,8 +290,8 @@ func (r *run) generate(n *node, parent map[string]any) ([]ParamSet, error) {
 }
 
 // listParams yields one set per element (and per item of elementsYaml).
-func (r *run) listParams(n *node) ([]ParamSet, error) {
-	var sets []ParamSet
+func (r *run) listParams(n *node) ([]paramSet, error) {
+	var sets []paramSet
 	for i, el := range n.list.Elements {
 		where := fmt.Sprintf("%s.list.elements[%d]", n.field, i)
 		v, err := decodeJSON(el.Raw, r.flat)
@@ -302,7 +302,7 @@ func (r *run) listParams(n *node) ([]ParamSet, error) {
 		if !ok {
 			return nil, fmt.Errorf("%s: an element must be an object, not %s", where, describe(v))
 		}
-		sets = append(sets, ParamSet{Params: paramsOf(obj, r.flat), Origin: where})
+		sets = append(sets, paramSet{Params: paramsOf(obj, r.flat), Origin: where})
 	}
 	if strings.TrimSpace(n.list.ElementsYaml) != "" {
 		where := n.field + ".list.elementsYaml"
@@ -323,7 +323,7 @@ func (r *run) listParams(n *node) ([]ParamSet, error) {
 			if !ok {
 				return nil, fmt.Errorf("%s[%d]: an element must be an object, not %s", where, i, describe(it))
 			}
-			sets = append(sets, ParamSet{Params: paramsOf(obj, r.flat), Origin: fmt.Sprintf("%s[%d]", where, i)})
+			sets = append(sets, paramSet{Params: paramsOf(obj, r.flat), Origin: fmt.Sprintf("%s[%d]", where, i)})
 		}
 	}
 	return sets, nil
@@ -348,9 +348,9 @@ func describe(v any) string {
 // clusterParams yields one set per cluster whose labels match the
 // selector. The in-cluster destination without a Secret has no labels,
 // so only a selector that asks for nothing matches it.
-func (r *run) clusterParams(n *node, parent map[string]any) ([]ParamSet, error) {
+func (r *run) clusterParams(n *node, parent map[string]any) ([]paramSet, error) {
 	g := n.clusters
-	var sets []ParamSet
+	var sets []paramSet
 	for _, c := range r.in.Clusters {
 		if c == nil {
 			continue
@@ -370,7 +370,7 @@ func (r *run) clusterParams(n *node, parent map[string]any) ([]ParamSet, error) 
 		if err := r.addValues(p, g.Values, parent, n.field+".clusters.values", where); err != nil {
 			return nil, err
 		}
-		sets = append(sets, ParamSet{Params: p, Origin: where})
+		sets = append(sets, paramSet{Params: p, Origin: where})
 	}
 	return sets, nil
 }
@@ -453,20 +453,20 @@ func (r *run) addValues(p map[string]any, values map[string]string, parent map[s
 // matrixParams combines every set of the first child with every set the
 // second child yields for it; the second child's fields may use the
 // first's parameters.
-func (r *run) matrixParams(n *node, parent map[string]any) ([]ParamSet, error) {
+func (r *run) matrixParams(n *node, parent map[string]any) ([]paramSet, error) {
 	first, second := n.matrix[0], n.matrix[1]
 	left, err := r.generate(first, parent)
 	if err != nil {
 		return nil, err
 	}
 	templated := hasTags(interpolable(second)) || valuesHaveTags(second)
-	var fixed []ParamSet
+	var fixed []paramSet
 	if !templated {
 		if fixed, err = r.generate(second, parent); err != nil {
 			return nil, err
 		}
 	}
-	var out []ParamSet
+	var out []paramSet
 	for _, a := range left {
 		right := fixed
 		if templated {
@@ -483,7 +483,7 @@ func (r *run) matrixParams(n *node, parent map[string]any) ([]ParamSet, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%s.matrix: %w", n.field, err)
 			}
-			out = append(out, ParamSet{Params: p, Origin: a.Origin + " with " + b.Origin})
+			out = append(out, paramSet{Params: p, Origin: a.Origin + " with " + b.Origin})
 		}
 	}
 	return out, nil
@@ -525,7 +525,7 @@ func valuesHaveTags(n *node) bool {
 // combine joins two matrix sets. Flat sets may repeat a parameter only
 // with the same value; Go template sets merge deeply, the first
 // generator's values winning, as in Argo CD.
-func (r *run) combine(a, b ParamSet) (map[string]any, error) {
+func (r *run) combine(a, b paramSet) (map[string]any, error) {
 	if !r.flat {
 		p := copyParams(b.Params)
 		deepMerge(p, a.Params)
@@ -582,7 +582,7 @@ func childParts(children []*node) []any {
 
 // interpolate returns a copy of n with the parameters of set substituted
 // into its fields (see interpolable).
-func (r *run) interpolate(n *node, set ParamSet) (*node, error) {
+func (r *run) interpolate(n *node, set paramSet) (*node, error) {
 	c := *n
 	fail := func(err error) (*node, error) {
 		return nil, fmt.Errorf("%s: with the parameters of %s: %w", n.field, set.Origin, err)
@@ -656,8 +656,8 @@ func (r *run) interpolate(n *node, set ParamSet) (*node, error) {
 // child in order, overrides the base sets whose merge keys have the same
 // values as one of its sets. Sets of later children that match no base
 // set are dropped.
-func (r *run) mergeParams(n *node, parent map[string]any) ([]ParamSet, error) {
-	var base []ParamSet
+func (r *run) mergeParams(n *node, parent map[string]any) ([]paramSet, error) {
+	var base []paramSet
 	var baseIdx map[string]int
 	for i, ch := range n.merge {
 		sets, err := r.generate(ch, parent)
@@ -686,7 +686,7 @@ func (r *run) mergeParams(n *node, parent map[string]any) ([]ParamSet, error) {
 			}
 			over := sets[j]
 			p := r.over(base[bi].Params, over.Params)
-			base[bi] = ParamSet{Params: p, Origin: base[bi].Origin + " merged with " + over.Origin}
+			base[bi] = paramSet{Params: p, Origin: base[bi].Origin + " merged with " + over.Origin}
 		}
 	}
 	return base, nil

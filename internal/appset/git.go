@@ -80,7 +80,7 @@ func hiddenPath(p string) bool {
 }
 
 // gitParams runs the directory or the file flavour of the git generator.
-func (r *run) gitParams(n *node, parent map[string]any) ([]ParamSet, error) {
+func (r *run) gitParams(n *node, parent map[string]any) ([]paramSet, error) {
 	g := n.git
 	field := n.field + ".git"
 	switch {
@@ -117,14 +117,14 @@ func shortSHA(s string) string {
 
 // dirParams yields one set per directory that an included pattern
 // matches and no excluded pattern does.
-func (r *run) dirParams(n *node, t *repoTree, parent map[string]any) ([]ParamSet, error) {
+func (r *run) dirParams(n *node, t *repoTree, parent map[string]any) ([]paramSet, error) {
 	g := n.git
 	for i, d := range g.Directories {
 		if _, err := matchGlob(cleanPattern(d.Path), "x"); err != nil {
 			return nil, fmt.Errorf("%s.git.directories[%d].path: %q: %w", n.field, i, d.Path, err)
 		}
 	}
-	var sets []ParamSet
+	var sets []paramSet
 	for _, dir := range t.dirs {
 		included, excluded := false, false
 		for _, d := range g.Directories {
@@ -145,7 +145,7 @@ func (r *run) dirParams(n *node, t *repoTree, parent map[string]any) ([]ParamSet
 		if err := r.addValues(p, g.Values, parent, n.field+".git.values", where); err != nil {
 			return nil, err
 		}
-		sets = append(sets, ParamSet{Params: p, Origin: where})
+		sets = append(sets, paramSet{Params: p, Origin: where})
 	}
 	return sets, nil
 }
@@ -153,10 +153,10 @@ func (r *run) dirParams(n *node, t *repoTree, parent map[string]any) ([]ParamSet
 // fileParams yields the sets of every JSON or YAML file a pattern
 // matches: one per file holding an object, one per item of a file
 // holding a list.
-func (r *run) fileParams(n *node, t *repoTree, parent map[string]any) ([]ParamSet, error) {
+func (r *run) fileParams(n *node, t *repoTree, parent map[string]any) ([]paramSet, error) {
 	g := n.git
 	seen := map[string]bool{}
-	var sets []ParamSet
+	var sets []paramSet
 	for i, f := range g.Files {
 		pattern := cleanPattern(f.Path)
 		if _, err := matchGlob(pattern, "x"); err != nil {
@@ -182,7 +182,7 @@ func (r *run) fileParams(n *node, t *repoTree, parent map[string]any) ([]ParamSe
 				if err := r.addValues(p, g.Values, parent, n.field+".git.values", w); err != nil {
 					return nil, err
 				}
-				sets = append(sets, ParamSet{Params: p, Origin: w})
+				sets = append(sets, paramSet{Params: p, Origin: w})
 			}
 		}
 	}

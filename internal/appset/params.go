@@ -11,8 +11,8 @@ import (
 	"k8s.io/apimachinery/pkg/selection"
 )
 
-// ParamSet is one parameter set and the generator element it came from.
-type ParamSet struct {
+// paramSet is one parameter set and the generator element it came from.
+type paramSet struct {
 	// Params are flat (dotted names, string values) without goTemplate,
 	// nested with it.
 	Params map[string]any
