@@ -21,6 +21,7 @@ import (
 	"github.com/tether-gitops/tether/internal/health"
 	"github.com/tether-gitops/tether/internal/inventory"
 	"github.com/tether-gitops/tether/internal/plan"
+	"github.com/tether-gitops/tether/internal/project"
 	"github.com/tether-gitops/tether/internal/record"
 	"github.com/tether-gitops/tether/internal/source"
 )
@@ -29,6 +30,7 @@ import (
 type comparison struct {
 	source     v1alpha1.ApplicationSource
 	target     *target
+	project    *project.Project
 	snapshot   *source.Snapshot
 	sourceType string
 	desired    []*unstructured.Unstructured
@@ -60,8 +62,19 @@ func (r *Reconciler) compare(ctx context.Context, app *v1alpha1.Application, op 
 		}
 		prune = op.Sync.Prune
 	}
+	proj, err := r.loadProject(ctx, app)
+	if err != nil {
+		return nil, err
+	}
+	c.project = proj
+	if err := proj.PermitSource(c.source.RepoURL); err != nil {
+		return nil, err
+	}
 	t, err := r.resolve(ctx, app.Spec.Destination)
 	if err != nil {
+		return nil, err
+	}
+	if err := proj.PermitDestination(t.info().Server, t.info().Name, app.Spec.Destination.Namespace); err != nil {
 		return nil, err
 	}
 	if err := t.reachable(ctx); err != nil {
@@ -101,7 +114,7 @@ func (r *Reconciler) compare(ctx context.Context, app *v1alpha1.Application, op 
 	if err != nil {
 		return nil, fmt.Errorf("spec.%w", err)
 	}
-	if err := r.prepare(t, key, app.Spec.Destination.Namespace, c.desired); err != nil {
+	if err := r.prepare(t, proj, key, app.Spec.Destination.Namespace, c.desired); err != nil {
 		return nil, err
 	}
 	inv := record.Inventory(app.Status.Resources)
@@ -128,7 +141,7 @@ func (r *Reconciler) compare(ctx context.Context, app *v1alpha1.Application, op 
 
 // prepare sets the destination namespace on namespaced objects that have
 // none, clears it on cluster-scoped ones, and marks every object as the app's.
-func (r *Reconciler) prepare(t *target, app types.NamespacedName, namespace string, objs []*unstructured.Unstructured) error {
+func (r *Reconciler) prepare(t *target, proj *project.Project, app types.NamespacedName, namespace string, objs []*unstructured.Unstructured) error {
 	crdScopes := map[string]bool{} // group/kind -> namespaced, from CRDs in the same app
 	for _, o := range objs {
 		if o.GetKind() == "CustomResourceDefinition" {
@@ -164,6 +177,14 @@ func (r *Reconciler) prepare(t *target, app types.NamespacedName, namespace stri
 		}
 		if err := t.info().PermitsNamespace(o.GetNamespace()); err != nil {
 			return fmt.Errorf("%s/%s: %w", gvk.Kind, o.GetName(), err)
+		}
+		if err := proj.PermitResource(gvk.Group, gvk.Kind, namespaced); err != nil {
+			return fmt.Errorf("%s/%s: %w", gvk.Kind, o.GetName(), err)
+		}
+		if ns := o.GetNamespace(); ns != "" && ns != namespace {
+			if err := proj.PermitDestination(t.info().Server, t.info().Name, ns); err != nil {
+				return fmt.Errorf("%s/%s: %w", gvk.Kind, o.GetName(), err)
+			}
 		}
 		k := inventory.KeyOf(o)
 		if seen[k] && k.Name != "" { // generateName hooks have no name yet

@@ -102,6 +102,7 @@ func New(cfg *rest.Config, opts Options) (manager.Manager, *Reconciler, error) {
 		Named("application").
 		For(appObj).
 		WatchesRawSource(source.Channel(r.wake, &handler.EnqueueRequestForObject{})).
+		Watches(&v1alpha1.AppProject{}, handler.EnqueueRequestsFromMapFunc(r.appsOfProject)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: opts.Workers, SkipNameValidation: ptr.To(true)}).
 		Complete(r)
 	if err != nil {
@@ -116,7 +117,7 @@ func New(cfg *rest.Config, opts Options) (manager.Manager, *Reconciler, error) {
 		return nil, nil, err
 	}
 	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
-		return ensureDefaultProjects(ctx, mgr.GetAPIReader(), mgr.GetClient(), opts.AppNamespaces)
+		return ensureDefaultProjects(ctx, mgr.GetAPIReader(), mgr.GetClient(), []string{opts.Namespace})
 	})); err != nil {
 		return nil, nil, err
 	}
@@ -124,7 +125,9 @@ func New(cfg *rest.Config, opts Options) (manager.Manager, *Reconciler, error) {
 }
 
 // ensureDefaultProjects creates the allow-everything "default" AppProject
-// in each app namespace where it is missing, as users expect.
+// in tether's namespace when it is missing, as users expect. (Projects
+// live in tether's namespace; Applications of other namespaces use them
+// when the project's sourceNamespaces allow.)
 func ensureDefaultProjects(ctx context.Context, rd client.Reader, c client.Client, namespaces []string) error {
 	for _, ns := range namespaces {
 		var p v1alpha1.AppProject

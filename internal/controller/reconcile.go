@@ -104,6 +104,16 @@ func (r *Reconciler) reconcileApp(ctx context.Context, app *v1alpha1.Application
 		r.clearRetry(app) // a new request or new input replaces a pending retry
 	}
 	if syncOp != nil && err == nil {
+		if reason := r.windowCheck(cmp, app, syncOp, now.Time); reason != "" {
+			conds = append(conds, record.Condition(ConditionSyncWindow, reason))
+			if op != nil && syncOp == op {
+				r.failOperation(app, op, fmt.Errorf("%s", reason), now)
+				r.clearRetry(app)
+			}
+			syncOp, requeue = nil, min(requeue, untilNextMinute(now.Time))
+		}
+	}
+	if syncOp != nil && err == nil {
 		res := r.runSync(ctx, orig, app, cmp, syncOp, trigger, now)
 		if trigger == TriggerDrift && res != nil {
 			if msg := r.recordReverts(key, cmp.plan, res, now.Time); msg != "" {

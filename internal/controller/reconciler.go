@@ -46,6 +46,8 @@ type Reconciler struct {
 	// pruned holds the UIDs of objects tether deleted, until the watch
 	// cache has seen them go.
 	pruned map[string]types.UID
+	// projects caches compiled AppProjects.
+	projects map[string]projectEntry
 	// fights tracks self-heal reverts to back off from other controllers.
 	fights map[types.NamespacedName]*fightState
 }
@@ -121,5 +123,6 @@ func newReconciler(opts Options, c client.Client, apiReader client.Reader, cc *c
 		retries:     map[types.NamespacedName]pendingRetry{},
 		fights:      map[types.NamespacedName]*fightState{},
 		pruned:      map[string]types.UID{},
+		projects:    map[string]projectEntry{},
 	}
 }

@@ -68,15 +68,8 @@ func (r *Reconciler) validate(ctx context.Context, app *v1alpha1.Application, ra
 	} else if app.Spec.Source.RepoURL == "" {
 		msgs = append(msgs, "spec.source.repoURL: required")
 	}
-	project := app.Spec.Project
-	if project == "" {
-		project = v1alpha1.DefaultProject
-	}
-	if project != v1alpha1.DefaultProject {
-		var p v1alpha1.AppProject
-		if err := r.client.Get(ctx, client.ObjectKey{Namespace: app.Namespace, Name: project}, &p); err != nil {
-			msgs = append(msgs, fmt.Sprintf("spec.project: AppProject %q not found in namespace %s", project, app.Namespace))
-		}
+	if err := r.checkProject(ctx, app); err != nil {
+		msgs = append(msgs, err.Error())
 	}
 	return msgs
 }

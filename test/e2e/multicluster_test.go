@@ -1,8 +1,8 @@
 package e2e
 
 import (
-	"context"
 	"bytes"
+	"context"
 	"encoding/json"
 	"path/filepath"
 	"regexp"
@@ -19,8 +19,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tether-gitops/tether/api/v1alpha1"
-	"github.com/tether-gitops/tether/internal/clusters"
 	"github.com/tether-gitops/tether/internal/cli"
+	"github.com/tether-gitops/tether/internal/clusters"
 	"github.com/tether-gitops/tether/internal/testenv"
 	"github.com/tether-gitops/tether/internal/testenv/gitserver"
 )
