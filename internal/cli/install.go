@@ -26,6 +26,6 @@ func newInstallCmd() *cobra.Command {
 			return err
 		},
 	}
-	cmd.Flags().BoolVar(&crds, "crds", false, "print the CustomResourceDefinitions of Application and AppProject")
+	cmd.Flags().BoolVar(&crds, "crds", false, "print the CustomResourceDefinitions of Application, AppProject and ApplicationSet")
 	return cmd
 }
