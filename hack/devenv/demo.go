@@ -64,13 +64,16 @@ func runDemo(ctx context.Context, d *demoInfo) error {
 		return err
 	}
 	files, _ := filepath.Glob(filepath.Join(root, "examples", "applications", "*.yaml"))
-	for _, f := range files {
+	sets, _ := filepath.Glob(filepath.Join(root, "examples", "applicationsets", "*.yaml"))
+	for _, f := range append(files, sets...) {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			return err
 		}
 		b = bytes.ReplaceAll(b, []byte(exampleRepoURL), []byte(repo.HTTPURL()))
-		if err := createAll(ctx, c, b, func(u *unstructured.Unstructured) bool { return u.GetKind() == v1alpha1.ApplicationKind }); err != nil {
+		if err := createAll(ctx, c, b, func(u *unstructured.Unstructured) bool {
+			return u.GetKind() == v1alpha1.ApplicationKind || u.GetKind() == "ApplicationSet"
+		}); err != nil {
 			return fmt.Errorf("%s: %w", f, err)
 		}
 	}
@@ -85,8 +88,9 @@ and tether runs on them (log: %s/tether.log):
 %s
 Look next:
   bin/tether app get api-production -n argocd        # objects, health, last sync
-  bin/tether app diff api-staging -n argocd           # a manual app: what a sync would change
-  bin/tether app sync api-staging -n argocd           # ...and sync it
+  bin/tether app diff api-qa -n argocd               # a manual app: what a sync would change
+  bin/tether app sync api-qa -n argocd               # ...and sync it
+  bin/kubectl -n argocd get applicationsets           # api-all-environments made api-dev, api-staging, api-prod
   bin/kubectl -n production scale deploy/api --replicas=1   # drift: tether puts it back
 `, repo.HTTPURL(), d.State, out)
 	return nil

@@ -296,13 +296,15 @@ func List(ctx context.Context, rd client.Reader, namespace string, local *rest.C
 }
 
 // Find picks the cluster a destination names: by server when set, else by
-// name. Both set, or neither, is an error naming the field.
+// name, else the in-cluster one. Both set is an error naming the field.
 func Find(entries []Entry, d v1alpha1.ApplicationDestination) (Entry, error) {
 	switch {
 	case d.Server != "" && d.Name != "":
 		return Entry{}, fmt.Errorf("spec.destination: set server or name, not both (server %q, name %q)", d.Server, d.Name)
 	case d.Server == "" && d.Name == "":
-		return Entry{}, fmt.Errorf("spec.destination: server or name is required")
+		// Neither: the cluster tether runs against, so manifests that only
+		// give a namespace (as many examples do) deploy where tether runs.
+		d.Server = v1alpha1.InClusterServer
 	}
 	for _, e := range entries {
 		if e.Cluster != nil && e.Matches(d) {
