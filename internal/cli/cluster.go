@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"sort"
@@ -12,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/version"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -77,11 +79,7 @@ Applications then name the cluster by server or by --name.`,
 			if _, err := serverVersion(cmd.Context(), cfg); err != nil {
 				return fmt.Errorf("cluster %s (%s): %s", name, cfg.Host, controller.DescribeClusterError(err))
 			}
-			c, err := f.client()
-			if err != nil {
-				return err
-			}
-			entries, err := clusters.List(cmd.Context(), c, f.namespace, nil)
+			c, entries, err := f.registered(cmd.Context(), nil)
 			if err != nil {
 				return err
 			}
@@ -174,11 +172,7 @@ func newClusterListCmd(f *clusterFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			c, err := f.client()
-			if err != nil {
-				return err
-			}
-			entries, err := clusters.List(cmd.Context(), c, f.namespace, local)
+			_, entries, err := f.registered(cmd.Context(), local)
 			if err != nil {
 				return err
 			}
@@ -227,11 +221,7 @@ func newClusterRmCmd(f *clusterFlags) *cobra.Command {
 		Short: "Remove a registered cluster (its Secret); objects in it stay",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := f.client()
-			if err != nil {
-				return err
-			}
-			entries, err := clusters.List(cmd.Context(), c, f.namespace, nil)
+			c, entries, err := f.registered(cmd.Context(), nil)
 			if err != nil {
 				return err
 			}
@@ -255,6 +245,16 @@ func newClusterRmCmd(f *clusterFlags) *cobra.Command {
 	}
 }
 
+// registered lists the clusters of tether's namespace.
+func (f *clusterFlags) registered(ctx context.Context, local *rest.Config) (client.WithWatch, []clusters.Entry, error) {
+	c, err := f.client()
+	if err != nil {
+		return nil, nil, err
+	}
+	entries, err := clusters.List(ctx, c, f.namespace, local)
+	return c, entries, err
+}
+
 // serverVersion asks a cluster for its version within a few seconds.
 func serverVersion(ctx context.Context, cfg *rest.Config) (string, error) {
 	cfg = rest.CopyConfig(cfg)
@@ -263,10 +263,13 @@ func serverVersion(ctx context.Context, cfg *rest.Config) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	_ = ctx
-	v, err := d.ServerVersion()
+	raw, err := d.RESTClient().Get().AbsPath("/version").Do(ctx).Raw()
 	if err != nil {
 		return "", err
+	}
+	var v version.Info
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return "", fmt.Errorf("read /version: %w", err)
 	}
 	return v.GitVersion, nil
 }

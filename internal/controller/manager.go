@@ -108,6 +108,9 @@ func New(cfg *rest.Config, opts Options) (manager.Manager, *Reconciler, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := setupAppSets(mgr, r); err != nil {
+		return nil, nil, err
+	}
 	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
 		<-ctx.Done()
 		r.targets.local.watcher.Stop()
