@@ -345,7 +345,13 @@ func TestBadClusterSecrets(t *testing.T) {
 			"config": []byte(`{"bearerToken": "s3cr3t-token", "tlsClientConfig": {"insecure": true}}`),
 		},
 	}
-	for _, s := range []*corev1.Secret{bad, gone} {
+	// A cluster that tether may only touch in one namespace.
+	limited, err := clusters.ToSecret(e.ns, "limited", "limited", east.RESTConfig(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	limited.Data["namespaces"] = []byte("only-here")
+	for _, s := range []*corev1.Secret{bad, gone, limited} {
 		if err := e.c.Create(context.Background(), s); err != nil {
 			t.Fatal(err)
 		}
@@ -361,6 +367,7 @@ func TestBadClusterSecrets(t *testing.T) {
 		{"to-expired", "name: expired", "cluster expired (" + east.URL() + "): the credentials were refused"},
 		{"to-unknown", "name: nowhere", "spec.destination.name: cluster \"nowhere\" is not registered"},
 		{"to-both", "name: east, server: " + east.URL(), "spec.destination: set server or name, not both"},
+		{"to-limited", "name: limited", "ConfigMap/where: cluster limited is limited to namespaces only-here, not mc-" + e.ns},
 	}
 	for _, c := range cases {
 		e.createClusterApp(t, c.app, c.dest, repo.HTTPURL(), ns)
