@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -157,7 +158,12 @@ func (c *appSetController) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 			set.Status.Resources = ownedResources(set, existing)
 			break
 		}
-		live, werr := c.apply(ctx, log, set, desired, existing)
+		live, retry, werr := c.apply(ctx, log, set, desired, existing)
+		if retry && werr == nil {
+			// Another writer changed an Application meanwhile: try again
+			// with the new version before reporting anything.
+			return ctrl.Result{RequeueAfter: conflictRetry}, nil
+		}
 		set.Status.Resources = generatedResources(desired, live)
 		if werr != nil {
 			st = appSetState{reason: appSetReasonUpdate, msg: werr.Error()}
@@ -266,13 +272,15 @@ func (c *appSetController) check(ctx context.Context, set *v1alpha1.ApplicationS
 }
 
 // apply creates, updates and deletes Applications as the policy allows.
-// It returns the Applications as they are after the writes, by name.
+// It returns the Applications as they are after the writes, by name, and
+// whether a write met a newer version of an Application (retry soon).
 func (c *appSetController) apply(ctx context.Context, log *slog.Logger, set *v1alpha1.ApplicationSet,
-	desired []desiredApp, existing map[string]*unstructured.Unstructured) (map[string]*unstructured.Unstructured, error) {
+	desired []desiredApp, existing map[string]*unstructured.Unstructured) (map[string]*unstructured.Unstructured, bool, error) {
 	policy := set.Spec.SyncPolicy
 	preserve := policy.PreservesResources()
 	live := map[string]*unstructured.Unstructured{}
 	var errs []error
+	retry := false
 	generated := map[string]bool{}
 	for _, d := range desired {
 		name := d.app.Name
@@ -303,7 +311,10 @@ func (c *appSetController) apply(ctx context.Context, log *slog.Logger, set *v1a
 		if !changed {
 			continue
 		}
-		if err := c.r.client.Update(ctx, next); err != nil {
+		if err := c.patch(ctx, cur, next); apierrors.IsConflict(err) {
+			retry = true
+			continue
+		} else if err != nil {
 			errs = append(errs, fmt.Errorf("application %s: update: %w", name, err))
 			continue
 		}
@@ -327,7 +338,10 @@ func (c *appSetController) apply(ctx context.Context, log *slog.Logger, set *v1a
 			// policy that keeps the Application, should it be deleted later.
 			next := cur.DeepCopy()
 			next.SetFinalizers(withoutResourcesFinalizers(cur.GetFinalizers()))
-			if err := c.r.client.Update(ctx, next); err != nil {
+			if err := c.patch(ctx, cur, next); apierrors.IsConflict(err) {
+				retry = true
+				continue
+			} else if err != nil {
 				errs = append(errs, fmt.Errorf("application %s: remove the resources finalizer: %w", name, err))
 				continue
 			}
@@ -337,14 +351,33 @@ func (c *appSetController) apply(ctx context.Context, log *slog.Logger, set *v1a
 			continue
 		}
 		uid := cur.GetUID()
-		if err := c.r.client.Delete(ctx, cur, client.Preconditions{UID: &uid}); err != nil && !apierrors.IsNotFound(err) {
+		if err := c.r.client.Delete(ctx, cur, client.Preconditions{UID: &uid}); apierrors.IsConflict(err) {
+			retry = true
+			continue
+		} else if err != nil && !apierrors.IsNotFound(err) {
 			errs = append(errs, fmt.Errorf("application %s: delete: %w", name, err))
 			continue
 		}
 		log.Info("deleted Application", "app", name)
 		c.event(set, corev1.EventTypeNormal, "Deleted", "Deleted Application %q", name)
 	}
-	return live, errors.Join(errs...)
+	return live, retry, errors.Join(errs...)
+}
+
+// conflictRetry is how soon a set is reconciled again after a write met a
+// newer version of an Application.
+const conflictRetry = 200 * time.Millisecond
+
+// patch writes the difference between cur and next as a merge patch, so
+// the status writes of the Application controller do not conflict with
+// it; a change of the finalizers is checked against cur's version, as
+// others may be changing them too.
+func (c *appSetController) patch(ctx context.Context, cur, next *unstructured.Unstructured) error {
+	p := client.MergeFrom(cur)
+	if !slices.Equal(cur.GetFinalizers(), next.GetFinalizers()) {
+		p = client.MergeFromWithOptions(cur, client.MergeFromWithOptimisticLock{})
+	}
+	return c.r.client.Patch(ctx, next, p)
 }
 
 // create creates a generated Application owned by the set. An Application
