@@ -158,7 +158,7 @@ func (c *appSetController) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 			set.Status.Resources = ownedResources(set, existing)
 			break
 		}
-		live, retry, werr := c.apply(ctx, log, set, desired, existing)
+		live, retry, werr := c.apply(ctx, log, set, desired, existing, entries)
 		if retry && werr == nil {
 			// Another writer changed an Application meanwhile: try again
 			// with the new version before reporting anything.
@@ -275,7 +275,7 @@ func (c *appSetController) check(ctx context.Context, set *v1alpha1.ApplicationS
 // It returns the Applications as they are after the writes, by name, and
 // whether a write met a newer version of an Application (retry soon).
 func (c *appSetController) apply(ctx context.Context, log *slog.Logger, set *v1alpha1.ApplicationSet,
-	desired []desiredApp, existing map[string]*unstructured.Unstructured) (map[string]*unstructured.Unstructured, bool, error) {
+	desired []desiredApp, existing map[string]*unstructured.Unstructured, entries []clusters.Entry) (map[string]*unstructured.Unstructured, bool, error) {
 	policy := set.Spec.SyncPolicy
 	preserve := policy.PreservesResources()
 	live := map[string]*unstructured.Unstructured{}
@@ -332,10 +332,22 @@ func (c *appSetController) apply(ctx context.Context, log *slog.Logger, set *v1a
 		if generated[name] || !ownedBy(cur, set) || cur.GetDeletionTimestamp() != nil {
 			continue
 		}
-		if preserve && hasResourcesFinalizer(cur.GetFinalizers()) {
-			// Kept objects need the finalizer gone before the delete, or
-			// deleting the Application deletes them; the same holds for a
-			// policy that keeps the Application, should it be deleted later.
+		// Kept objects need the finalizer gone before the delete, or
+		// deleting the Application deletes them; the same holds for a
+		// policy that keeps the Application, should it be deleted later.
+		strip := preserve
+		if policy.AllowDelete() && !strip {
+			// A cluster that is no longer registered (its Secret removed,
+			// which is what dropped the element) cannot have its objects
+			// deleted: the finalizer would hold the Application forever.
+			// Argo CD drops the finalizer in this case too.
+			var d v1alpha1.ApplicationDestination
+			d.Server, _, _ = unstructured.NestedString(cur.Object, "spec", "destination", "server")
+			d.Name, _, _ = unstructured.NestedString(cur.Object, "spec", "destination", "name")
+			_, err := clusters.Find(entries, d)
+			strip = err != nil
+		}
+		if strip && hasResourcesFinalizer(cur.GetFinalizers()) {
 			next := cur.DeepCopy()
 			next.SetFinalizers(withoutResourcesFinalizers(cur.GetFinalizers()))
 			if err := c.patch(ctx, cur, next); apierrors.IsConflict(err) {

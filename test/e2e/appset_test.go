@@ -478,6 +478,19 @@ func TestAppSetClustersGenerator(t *testing.T) {
 		label("east", "")
 		e.waitSetApps(t, "prod", 10*time.Second, "prod-west")
 	})
+
+	t.Run("removing a cluster deletes its Application without waiting for the unreachable objects", func(t *testing.T) {
+		s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: e.ns, Name: clusters.SecretName("west")}}
+		if err := e.c.Delete(context.Background(), s); err != nil {
+			t.Fatal(err)
+		}
+		e.waitSetApps(t, "all", 20*time.Second, "all-east", "all-in-cluster")
+		e.appGone(t, "all-west")
+		e.waitSetApps(t, "prod", 10*time.Second)
+		if clusterConfigMap(t, west, ns, "where") == nil {
+			t.Error("the objects on the removed cluster were deleted; tether no longer knows that cluster")
+		}
+	})
 }
 
 const gitDirSet = `
