@@ -113,14 +113,21 @@ func startController(d *demoInfo, root string) error {
 	return nil
 }
 
-// settle waits until every Application has a sync status and the automated
-// ones are Synced and Healthy, or two minutes pass.
+// settle waits until every ApplicationSet has generated its Applications,
+// every Application has a sync status and the automated ones are Synced
+// and Healthy, or two minutes pass.
 func settle(ctx context.Context, c client.Client) {
 	deadline := time.Now().Add(2 * time.Minute)
 	for time.Now().Before(deadline) {
 		var l v1alpha1.ApplicationList
-		if err := c.List(ctx, &l, client.InNamespace("argocd")); err == nil && len(l.Items) > 0 {
+		var sets v1alpha1.ApplicationSetList
+		if err := c.List(ctx, &l, client.InNamespace("argocd")); err == nil && len(l.Items) > 0 && c.List(ctx, &sets, client.InNamespace("argocd")) == nil {
 			done := true
+			for _, s := range sets.Items {
+				if len(s.Status.Conditions) == 0 {
+					done = false // not generated yet
+				}
+			}
 			for _, a := range l.Items {
 				auto := a.Spec.SyncPolicy != nil && a.Spec.SyncPolicy.Automated.IsEnabled()
 				if a.Status.Sync.Status == "" || (auto && (a.Status.Sync.Status != v1alpha1.SyncStatusSynced || a.Status.Health.Status != v1alpha1.HealthHealthy)) {

@@ -132,10 +132,13 @@ func printApp(cmd *cobra.Command, a *v1alpha1.Application) error {
 }
 
 func destServer(d v1alpha1.ApplicationDestination) string {
-	if d.Server != "" {
+	switch {
+	case d.Server != "":
 		return d.Server
+	case d.Name != "":
+		return d.Name
 	}
-	return orDash(d.Name)
+	return v1alpha1.InClusterName // neither: the cluster tether runs against
 }
 
 func syncPolicy(p *v1alpha1.SyncPolicy) string {
