@@ -31,6 +31,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	sigsjson "sigs.k8s.io/json"
 
 	"github.com/tether-gitops/tether/api/v1alpha1"
 	"github.com/tether-gitops/tether/internal/appset"
@@ -170,6 +171,7 @@ func (c *appSetController) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 			err = werr
 		}
 	}
+	st.warnings = append(c.unsupportedFields(ctx, req.NamespacedName), appset.Warnings(set)...)
 	if werr := c.writeStatus(ctx, orig, set, st); werr != nil && err == nil {
 		err = werr
 	}
@@ -557,6 +559,8 @@ type appSetState struct {
 	reason, msg string
 	// paramsFailed: the parameters could not be generated.
 	paramsFailed bool
+	// warnings name fields of the set that tether does not act on.
+	warnings []string
 }
 
 // writeStatus sets the conditions for st and writes the status when it
@@ -593,6 +597,16 @@ func (c *appSetController) writeStatus(ctx context.Context, orig, set *v1alpha1.
 				prevErr = old
 			}
 		}
+	}
+	if len(st.warnings) > 0 {
+		w := v1alpha1.ApplicationSetCondition{Type: v1alpha1.ConditionUnsupportedField, Status: "True", Reason: v1alpha1.ConditionUnsupportedField,
+			Message: strings.Join(st.warnings, "; "), LastTransitionTime: &now}
+		for _, old := range orig.Status.Conditions {
+			if old.Type == w.Type && old.Status == w.Status && old.LastTransitionTime != nil {
+				w.LastTransitionTime = old.LastTransitionTime
+			}
+		}
+		conds = append(conds, w)
 	}
 	set.Status.Conditions = conds
 	if st.reason != "" && (prevErr == nil || prevErr.Status != "True" || prevErr.Message != st.msg) {
@@ -782,5 +796,33 @@ func (c *appSetController) allSets(ctx context.Context) []reconcile.Request {
 			out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: s.Namespace, Name: s.Name}})
 		}
 	}
+	return out
+}
+
+// unsupportedFields names the fields of the stored set that tether does
+// not know (progressive syncs, ignoreApplicationDifferences, ...), so they
+// are reported instead of silently ignored.
+func (c *appSetController) unsupportedFields(ctx context.Context, key types.NamespacedName) []string {
+	raw := &unstructured.Unstructured{}
+	raw.SetGroupVersionKind(v1alpha1.GroupVersion.WithKind("ApplicationSet"))
+	if err := c.r.client.Get(ctx, key, raw); err != nil {
+		return nil
+	}
+	b, err := json.Marshal(map[string]any{"spec": raw.Object["spec"]})
+	if err != nil {
+		return nil
+	}
+	var strict struct {
+		Spec v1alpha1.ApplicationSetSpec `json:"spec"`
+	}
+	errs, err := sigsjson.UnmarshalStrict(b, &strict)
+	if err != nil {
+		return []string{fmt.Sprintf("spec: %v", err)}
+	}
+	out := make([]string, 0, len(errs))
+	for _, e := range errs {
+		out = append(out, fmt.Sprintf("%v: tether does not support this field; it is ignored", e))
+	}
+	sort.Strings(out)
 	return out
 }

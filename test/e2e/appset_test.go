@@ -723,4 +723,15 @@ spec:
 		e.waitSetApps(t, "grab", 20*time.Second, "mine", "other")
 		e.waitAppSet(t, "grab", "up to date", setUpToDate)
 	})
+
+	t.Run("fields tether does not act on are named, and the set still generates", func(t *testing.T) {
+		y := mk("strat", `[{env: s1, ns: `+dest+`}]`, "strat-{{.env}}", "default")
+		y = strings.Replace(y, "  goTemplate: true\n", "  goTemplate: true\n  strategy: {type: RollingSync}\n  ignoreApplicationDifferences: [{jsonPointers: [/spec/source/targetRevision]}]\n", 1)
+		e.createAppSet(t, y)
+		e.waitSetApps(t, "strat", 20*time.Second, "strat-s1")
+		s := e.waitAppSet(t, "strat", "the unsupported fields named", setCondition(v1alpha1.ConditionUnsupportedField, "True", `unknown field "spec.strategy"`))
+		if !setCondition(v1alpha1.ConditionUnsupportedField, "True", `unknown field "spec.ignoreApplicationDifferences"`)(s) {
+			t.Errorf("ignoreApplicationDifferences not named: %s", describeSet(s))
+		}
+	})
 }
