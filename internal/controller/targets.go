@@ -172,6 +172,7 @@ func (r *Reconciler) resolve(ctx context.Context, d v1alpha1.ApplicationDestinat
 	ts := r.targets
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
+	ts.forgetRemoved(entries)
 	if e.IsInCluster() || e.Server == v1alpha1.InClusterServer {
 		ts.local.cluster.Store(e.Cluster)
 		return ts.local, nil
@@ -202,6 +203,26 @@ func (r *Reconciler) resolve(ctx context.Context, d v1alpha1.ApplicationDestinat
 func secretVersion(e clusters.Entry) string {
 	c := e.Config
 	return hashOf([]any{c.Host, c.BearerToken, c.Username, c.Password, c.CAData, c.CertData, c.KeyData, c.Insecure, c.ServerName})
+}
+
+// forgetRemoved stops the targets whose cluster Secret is gone, so a
+// removed cluster keeps no watch open. Call with ts.mu held.
+func (ts *targets) forgetRemoved(entries []clusters.Entry) {
+	if len(ts.remote) == 0 {
+		return
+	}
+	present := make(map[string]bool, len(entries))
+	for _, e := range entries {
+		if e.Cluster != nil {
+			present[e.Secret.String()] = true
+		}
+	}
+	for key, t := range ts.remote {
+		if !present[key] {
+			t.stop()
+			delete(ts.remote, key)
+		}
+	}
 }
 
 // stopAll ends the watch caches of remote clusters.
