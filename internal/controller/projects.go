@@ -23,12 +23,20 @@ type projectEntry struct {
 	version string
 	project *project.Project
 	err     error
+	// anyNamespace: the default project without sourceNamespaces serves
+	// every namespace tether watches.
+	anyNamespace bool
 }
 
 // loadProject returns the app's AppProject from tether's namespace,
 // compiled. A missing "default" is the built-in project that allows
 // everything.
 func (r *Reconciler) loadProject(ctx context.Context, app *v1alpha1.Application) (*project.Project, error) {
+	e, err := r.projectOf(ctx, app)
+	return e.project, err
+}
+
+func (r *Reconciler) projectOf(ctx context.Context, app *v1alpha1.Application) (projectEntry, error) {
 	name := app.Spec.Project
 	if name == "" {
 		name = v1alpha1.DefaultProject
@@ -39,9 +47,9 @@ func (r *Reconciler) loadProject(ctx context.Context, app *v1alpha1.Application)
 	case apierrors.IsNotFound(err) && name == v1alpha1.DefaultProject:
 		p = project.Default(r.opts.Namespace)
 	case apierrors.IsNotFound(err):
-		return nil, fmt.Errorf("spec.project: AppProject %q not found in namespace %s", name, r.opts.Namespace)
+		return projectEntry{}, fmt.Errorf("spec.project: AppProject %q not found in namespace %s", name, r.opts.Namespace)
 	case err != nil:
-		return nil, fmt.Errorf("spec.project: read AppProject %s: %w", name, err)
+		return projectEntry{}, fmt.Errorf("spec.project: read AppProject %s: %w", name, err)
 	}
 	key := p.Namespace + "/" + p.Name
 	r.mu.Lock()
@@ -49,47 +57,36 @@ func (r *Reconciler) loadProject(ctx context.Context, app *v1alpha1.Application)
 	r.mu.Unlock()
 	if !ok || e.version != p.ResourceVersion || p.ResourceVersion == "" {
 		proj, err := project.New(p)
-		e = projectEntry{version: p.ResourceVersion, project: proj, err: err}
+		e = projectEntry{version: p.ResourceVersion, project: proj, err: err,
+			anyNamespace: p.Name == v1alpha1.DefaultProject && len(p.Spec.SourceNamespaces) == 0}
 		r.mu.Lock()
 		r.projects[key] = e
 		r.mu.Unlock()
 	}
 	if e.err != nil {
-		return nil, fmt.Errorf("spec.project: %w", e.err)
+		return projectEntry{}, fmt.Errorf("spec.project: %w", e.err)
 	}
-	return e.project, nil
+	return e, nil
 }
 
 // checkProject applies the rules that need no cluster: the app's
 // namespace and its repository.
 func (r *Reconciler) checkProject(ctx context.Context, app *v1alpha1.Application) error {
-	proj, err := r.loadProject(ctx, app)
+	e, err := r.projectOf(ctx, app)
 	if err != nil {
 		return err
 	}
-	// The default project serves every namespace tether watches unless it
-	// says otherwise.
-	if !(proj.Name() == v1alpha1.DefaultProject && !r.hasSourceNamespaces(ctx)) {
-		if err := proj.PermitSourceNamespace(app.Namespace, r.opts.Namespace); err != nil {
+	if !e.anyNamespace {
+		if err := e.project.PermitSourceNamespace(app.Namespace, r.opts.Namespace); err != nil {
 			return err
 		}
 	}
 	if app.Spec.Source != nil {
-		if err := proj.PermitSource(app.Spec.Source.RepoURL); err != nil {
+		if err := e.project.PermitSource(app.Spec.Source.RepoURL); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// hasSourceNamespaces tells whether the stored default project lists
-// sourceNamespaces.
-func (r *Reconciler) hasSourceNamespaces(ctx context.Context) bool {
-	p := &v1alpha1.AppProject{}
-	if err := r.client.Get(ctx, client.ObjectKey{Namespace: r.opts.Namespace, Name: v1alpha1.DefaultProject}, p); err != nil {
-		return false
-	}
-	return len(p.Spec.SourceNamespaces) > 0
 }
 
 // windowCheck decides whether a sync may run now. It returns a non-empty

@@ -22,10 +22,10 @@ type Reconciler struct {
 	// apiReader reads straight from the API server (no cache delay).
 	apiReader client.Reader
 	// targets are the destination clusters.
-	targets *targets
-	sources   *source.Cache
-	renders   *renderCache
-	recorder  events.EventRecorder
+	targets  *targets
+	sources  *source.Cache
+	renders  *renderCache
+	recorder events.EventRecorder
 	// wake carries apps to reconcile because a managed object changed.
 	wake chan event.TypedGenericEvent[client.Object]
 
