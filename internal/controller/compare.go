@@ -15,6 +15,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/tether-gitops/tether/api/v1alpha1"
@@ -180,7 +181,7 @@ func (r *Reconciler) liveObjects(ctx context.Context, app types.NamespacedName, 
 			if err := r.watcher.Ensure(ctx, m.GVR); err != nil {
 				return err
 			}
-			obj = r.notPruned(app, k, r.freshest(app, k, r.watcher.Get(m.GVR, k.Namespace, k.Name)))
+			obj = r.notPruned(app, k, r.freshest(app, k, m.GVR, r.watcher.Get(m.GVR, k.Namespace, k.Name)))
 		} else {
 			direct = true // no watch cache (the CLI): read every object
 		}
@@ -256,13 +257,26 @@ func (r *Reconciler) notPruned(app types.NamespacedName, k inventory.Key, cached
 }
 
 // freshest returns what tether itself applied last when the watch cache
-// still holds an older version of the object.
-func (r *Reconciler) freshest(app types.NamespacedName, k inventory.Key, cached *unstructured.Unstructured) *unstructured.Unstructured {
+// still holds an older version of the object, or none because the watch
+// has not delivered tether's write yet.
+func (r *Reconciler) freshest(app types.NamespacedName, k inventory.Key, gvr schema.GroupVersionResource, cached *unstructured.Unstructured) *unstructured.Unstructured {
 	r.mu.Lock()
 	applied := r.applied[objKey(app, k)]
 	r.mu.Unlock()
-	if applied == nil || cached == nil {
+	if applied == nil {
 		return cached
+	}
+	if cached == nil {
+		if r.watcher.Behind(gvr, applied.GetResourceVersion()) {
+			return applied
+		}
+		// The watch went past tether's write: the object is gone since.
+		r.mu.Lock()
+		if r.applied[objKey(app, k)] == applied {
+			delete(r.applied, objKey(app, k))
+		}
+		r.mu.Unlock()
+		return nil
 	}
 	a, errA := strconv.ParseUint(applied.GetResourceVersion(), 10, 64)
 	c, errC := strconv.ParseUint(cached.GetResourceVersion(), 10, 64)
