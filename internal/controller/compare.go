@@ -312,7 +312,7 @@ func (r *Reconciler) predict(ctx context.Context, app types.NamespacedName, desi
 			if err != nil {
 				continue // compared on the fields tether sets instead
 			}
-			e = dryRun{input: want, result: p}
+			e = dryRun{input: want, result: prediction(p)}
 			r.mu.Lock()
 			r.dryRuns[ok] = e
 			r.mu.Unlock()
@@ -320,6 +320,31 @@ func (r *Reconciler) predict(ctx context.Context, app types.NamespacedName, desi
 		out[k] = e.result
 	}
 	return out
+}
+
+// prediction returns what of a dry-run (or apply) result the comparison
+// uses, for keeping: a shallow copy without managedFields, which the
+// comparison leaves out anyway and which are a good part of a small object.
+func prediction(o *unstructured.Unstructured) *unstructured.Unstructured {
+	meta, ok := o.Object["metadata"].(map[string]any)
+	if !ok {
+		return o
+	}
+	if _, has := meta["managedFields"]; !has {
+		return o
+	}
+	m := make(map[string]any, len(meta))
+	for k, v := range meta {
+		if k != "managedFields" {
+			m[k] = v
+		}
+	}
+	c := &unstructured.Unstructured{Object: make(map[string]any, len(o.Object))}
+	for k, v := range o.Object {
+		c.Object[k] = v
+	}
+	c.Object["metadata"] = m
+	return c
 }
 
 // liveFingerprint identifies the content of a live object that a dry run
