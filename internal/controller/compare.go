@@ -114,7 +114,7 @@ func (r *Reconciler) compare(ctx context.Context, app *v1alpha1.Application, op 
 	predicted := r.predict(ctx, key, c.desired, c.live)
 	c.plan, c.planErr = plan.Make(plan.Input{
 		App: key, Desired: c.desired, Live: c.live, Predicted: predicted,
-		Inventory: inv, Ignore: rules, Options: c.options, Prune: prune,
+		Inventory: inv, Ignore: rules, Options: c.options, Prune: prune, NoDiff: !r.diffs,
 	})
 	c.specHash = hashOf(app.Spec)
 	return c, c.planErr

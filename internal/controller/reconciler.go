@@ -28,6 +28,9 @@ type Reconciler struct {
 	sources   *source.Cache
 	renders   *renderCache
 	recorder  events.EventRecorder
+	// diffs asks comparisons for readable diffs (tether app diff shows
+	// them; the controller does not).
+	diffs bool
 	// wake carries apps to reconcile because a managed object changed.
 	wake chan event.TypedGenericEvent[client.Object]
 
