@@ -288,6 +288,12 @@ func (r *Reconciler) freshest(app types.NamespacedName, k inventory.Key, gvr sch
 	if r.applied[objKey(app, k)] == applied {
 		delete(r.applied, objKey(app, k))
 	}
+	if e, ok := r.dryRuns[objKey(app, k)]; ok && e.applied == applied && errA == nil && errC == nil && c == a && cached.GetUID() == applied.GetUID() {
+		// The cache holds the very object the apply returned: the prediction
+		// made from it shares the cached object instead of keeping a copy.
+		e.result, e.applied = prediction(cached), nil
+		r.dryRuns[objKey(app, k)] = e
+	}
 	r.mu.Unlock()
 	return cached
 }
