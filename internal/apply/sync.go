@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"slices"
 	"sort"
 	"strings"
@@ -97,7 +98,8 @@ func (a *Applier) Sync(ctx context.Context, p *plan.Plan, opts SyncOptions) (*Re
 		opts.Timeout = 5 * time.Minute
 	}
 	res := &Result{}
-	if err := a.validate(ctx, p, opts); err != nil {
+	first := firstWrite(p, opts)
+	if err := a.validate(ctx, p, opts, first); err != nil {
 		return res, err
 	}
 	if opts.CreateNamespace != "" && !opts.DryRun {
@@ -105,7 +107,10 @@ func (a *Applier) Sync(ctx context.Context, p *plan.Plan, opts SyncOptions) (*Re
 			return res, err
 		}
 	}
-	err := a.runPhases(ctx, p, opts, res)
+	err := a.runPhases(ctx, p, opts, res, first)
+	if errors.Is(err, errRefused) {
+		return res, err // the first write was rejected: nothing was applied
+	}
 	if err != nil && !opts.DryRun && !errors.Is(err, ErrTerminated) {
 		if fail := hooksOf(p, plan.HookSyncFail, nil); len(fail) > 0 {
 			out, ferr := a.runHooks(ctx, fail, plan.HookSyncFail, opts)
@@ -118,7 +123,56 @@ func (a *Applier) Sync(ctx context.Context, p *plan.Plan, opts SyncOptions) (*Re
 	return res, err
 }
 
-func (a *Applier) runPhases(ctx context.Context, p *plan.Plan, opts SyncOptions, res *Result) error {
+// errRefused starts the error of a sync refused before anything was
+// written.
+var errRefused = errors.New("sync refused, nothing applied")
+
+// firstWrite returns the index in p.Items of the object the sync writes
+// first, or -1. Nothing is written before it (no PreSync hook, no namespace
+// to create), so its pre-sync dry run tells nothing its apply does not: if
+// the API server rejects the apply, the sync stops right there with nothing
+// applied, as the dry run would have refused it. Objects applied with
+// Replace=true or Force=true are not written by a plain apply and keep their
+// dry run; so does every object of a dry-run sync.
+func firstWrite(p *plan.Plan, opts SyncOptions) int {
+	if opts.DryRun || opts.CreateNamespace != "" || len(hooksOf(p, plan.HookPreSync, nil)) > 0 {
+		return -1
+	}
+	waves := syncWaves(p)
+	if len(waves) == 0 {
+		return -1
+	}
+	for i, it := range p.Items {
+		if it.Wave != waves[0] || (it.Action != plan.ActionCreate && it.Action != plan.ActionUpdate) {
+			continue
+		}
+		if it.Options.Bool("Replace") || it.Options.Bool("Force") {
+			return -1
+		}
+		return i
+	}
+	return -1
+}
+
+// rejected reports an error with which the API server refused a write
+// outright, as a dry run of it would have: a client error other than a
+// conflict (a dry run forces conflicts), throttling, a timeout or a missing
+// namespace (which a dry run does not count against the sync).
+func rejected(err error) bool {
+	var st apierrors.APIStatus
+	if !errors.As(err, &st) {
+		return false
+	}
+	switch code := st.Status().Code; {
+	case code < 400 || code >= 500:
+		return false
+	case code == http.StatusConflict, code == http.StatusTooManyRequests, code == http.StatusRequestTimeout:
+		return false
+	}
+	return !IsMissingNamespace(err)
+}
+
+func (a *Applier) runPhases(ctx context.Context, p *plan.Plan, opts SyncOptions, res *Result, first int) error {
 	out, err := a.runHooks(ctx, hooksOf(p, plan.HookPreSync, nil), plan.HookPreSync, opts)
 	res.Objects = append(res.Objects, out...)
 	if err != nil {
@@ -135,11 +189,15 @@ func (a *Applier) runPhases(ctx context.Context, p *plan.Plan, opts SyncOptions,
 		}
 		var failed []error
 		var applied []ObjectResult
-		for _, it := range p.Items {
+		for idx, it := range p.Items {
 			if it.Wave != w || it.Action == plan.ActionHook || it.Action == plan.ActionPrune || it.Action == plan.ActionPruneSkipped {
 				continue
 			}
-			r := a.syncObject(ctx, it, opts)
+			r, werr := a.syncObject(ctx, it, opts)
+			if idx == first && rejected(werr) {
+				// Its apply was its validation (see firstWrite).
+				return fmt.Errorf("%w: %s: rejected by the API server: %w", errRefused, it.Key, werr)
+			}
 			res.Objects = append(res.Objects, r)
 			if r.Status == StatusSyncFailed {
 				failed = append(failed, errors.New(r.Message))
@@ -244,20 +302,22 @@ func (a *Applier) waitHealthy(ctx context.Context, objs []ObjectResult, opts Syn
 	return err
 }
 
-func (a *Applier) syncObject(ctx context.Context, it plan.Item, opts SyncOptions) ObjectResult {
+// syncObject writes one object; the error is the write's, also reported in
+// the result.
+func (a *Applier) syncObject(ctx context.Context, it plan.Item, opts SyncOptions) (ObjectResult, error) {
 	r := ObjectResult{Key: it.Key, Version: it.Desired.GroupVersionKind().Version, Wave: it.Wave, Status: StatusSynced}
 	switch {
 	case it.Action == plan.ActionUnchanged:
 		r.Message, r.Object = "unchanged", it.Live
-		return r
+		return r, nil
 	case opts.DryRun:
 		r.Message = "would be " + map[plan.Action]string{plan.ActionCreate: "created", plan.ActionUpdate: "configured"}[it.Action] + " (dry run)"
-		return r
+		return r, nil
 	}
 	out, err := a.write(ctx, it, opts)
 	if err != nil {
 		r.Status, r.Message = StatusSyncFailed, fmt.Sprintf("%s: apply failed: %v", it.Key, err)
-		return r
+		return r, err
 	}
 	r.Object = out
 	r.Message = "configured"
@@ -270,7 +330,7 @@ func (a *Applier) syncObject(ctx context.Context, it plan.Item, opts SyncOptions
 			r.Status, r.Message = StatusSyncFailed, err.Error()
 		}
 	}
-	return r
+	return r, nil
 }
 
 // prune deletes what the plan marks for pruning, in reverse order (last
@@ -301,8 +361,10 @@ func (a *Applier) prune(ctx context.Context, p *plan.Plan, opts SyncOptions) []O
 }
 
 // validate refuses the whole sync, before anything is written, when an
-// object belongs to another app or the API server would reject it.
-func (a *Applier) validate(ctx context.Context, p *plan.Plan, opts SyncOptions) error {
+// object belongs to another app or the API server would reject it. The
+// object at index first (see firstWrite) is dry-run only when the sync is
+// refused anyway, so the refusal names it too.
+func (a *Applier) validate(ctx context.Context, p *plan.Plan, opts SyncOptions, first int) error {
 	var errs []error
 	creating := map[string]bool{} // namespaces this sync creates
 	for _, it := range p.Items {
@@ -310,7 +372,8 @@ func (a *Applier) validate(ctx context.Context, p *plan.Plan, opts SyncOptions) 
 			creating[it.Key.Name] = true
 		}
 	}
-	for _, it := range p.Items {
+	deferred := -1 // where the first object's error goes among errs
+	for i, it := range p.Items {
 		if it.Desired == nil || it.Action == plan.ActionUnchanged || it.Action == plan.ActionHook {
 			continue
 		}
@@ -324,25 +387,48 @@ func (a *Applier) validate(ctx context.Context, p *plan.Plan, opts SyncOptions) 
 		if it.Options.IsFalse("Validate") {
 			continue
 		}
-		if _, err := a.DryRun(ctx, it.Desired); err != nil {
-			if IsMissingNamespace(err) || isUnknownKind(err) {
-				continue // created by this sync: checked when applied
+		if i == first {
+			deferred = len(errs)
+			continue
+		}
+		if err := a.dryRunCheck(ctx, it); err != nil {
+			errs = append(errs, err)
+			if !isAPIStatus(err) {
+				break // the API server cannot be reached: the same for every other object
 			}
-			if it.Options.Bool("Force") && it.Live != nil && apierrors.IsInvalid(err) {
-				continue // Force=true: recreated when it cannot be changed in place
-			}
-			var status apierrors.APIStatus
-			if !errors.As(err, &status) {
-				errs = append(errs, fmt.Errorf("%s: could not reach the API server: %w", it.Key, err))
-				break // the same for every other object
-			}
-			errs = append(errs, fmt.Errorf("%s: rejected by the API server: %w", it.Key, err))
+		}
+	}
+	if len(errs) > 0 && deferred >= 0 {
+		if err := a.dryRunCheck(ctx, p.Items[first]); err != nil {
+			errs = append(errs[:deferred], append([]error{err}, errs[deferred:]...)...)
 		}
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("sync refused, nothing applied: %w", errors.Join(errs...))
+		return fmt.Errorf("%w: %w", errRefused, errors.Join(errs...))
 	}
 	return nil
+}
+
+// dryRunCheck returns the API server's rejection of it, if any.
+func (a *Applier) dryRunCheck(ctx context.Context, it plan.Item) error {
+	_, err := a.DryRun(ctx, it.Desired)
+	switch {
+	case err == nil:
+		return nil
+	case IsMissingNamespace(err) || isUnknownKind(err):
+		return nil // created by this sync: checked when applied
+	case it.Options.Bool("Force") && it.Live != nil && apierrors.IsInvalid(err):
+		return nil // Force=true: recreated when it cannot be changed in place
+	case !isAPIStatus(err):
+		return fmt.Errorf("%s: could not reach the API server: %w", it.Key, err)
+	}
+	return fmt.Errorf("%s: rejected by the API server: %w", it.Key, err)
+}
+
+// isAPIStatus tells an answer of the API server from a failure to reach it.
+func isAPIStatus(err error) bool {
+	var status apierrors.APIStatus
+	return errors.As(err, &status)
 }
 
 // isUnknownKind reports a kind the cluster does not serve yet (its CRD is

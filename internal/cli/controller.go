@@ -1,11 +1,17 @@
 package cli
 
 import (
+	"fmt"
 	"log/slog"
+	"math"
+	"os"
+	"runtime/debug"
+	"strconv"
 	"strings"
 
 	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/tether-gitops/tether/internal/controller"
@@ -13,7 +19,7 @@ import (
 
 func newControllerCmd(k *kubeFlags) *cobra.Command {
 	opts := controller.DefaultOptions()
-	var appNamespaces string
+	var appNamespaces, memoryLimit string
 	var verbose bool
 	cmd := &cobra.Command{
 		Use:   "controller",
@@ -28,6 +34,13 @@ func newControllerCmd(k *kubeFlags) *cobra.Command {
 			slog.SetDefault(logger)
 			log.SetLogger(logr.FromSlogHandler(logger.Handler()))
 			opts.AppNamespaces = splitList(appNamespaces)
+			limit, from, err := setMemoryLimit(memoryLimit)
+			if err != nil {
+				return err
+			}
+			if limit > 0 {
+				logger.Info("Go memory limit", "bytes", limit, "from", from)
+			}
 			cfg, err := k.restConfig()
 			if err != nil {
 				return err
@@ -49,8 +62,52 @@ func newControllerCmd(k *kubeFlags) *cobra.Command {
 	f.IntVar(&opts.Workers, "workers", opts.Workers, "apps reconciled at once")
 	f.StringVar(&opts.MetricsAddr, "metrics-addr", opts.MetricsAddr, "address of the Prometheus metrics endpoint (0 disables)")
 	f.StringVar(&opts.PprofAddr, "pprof-addr", "", "address of Go's pprof profiles, for performance work (empty disables)")
+	f.StringVar(&memoryLimit, "memory-limit", "", "soft memory limit of the Go runtime (e.g. 256Mi; 0 for none): the garbage collector works harder as the heap nears it (default: $GOMEMLIMIT when set, else 90% of the container's memory limit when there is one)")
 	f.BoolVarP(&verbose, "verbose", "v", false, "log every applied object")
 	return cmd
+}
+
+// setMemoryLimit applies the --memory-limit flag and returns the limit in
+// effect (0 for none) and where it comes from.
+func setMemoryLimit(flag string) (int64, string, error) {
+	if flag != "" {
+		q, err := resource.ParseQuantity(flag)
+		if err != nil || q.Sign() < 0 {
+			return 0, "", fmt.Errorf("--memory-limit %q: not a memory quantity (e.g. 256Mi)", flag)
+		}
+		if q.IsZero() {
+			debug.SetMemoryLimit(math.MaxInt64)
+			return 0, "", nil
+		}
+		debug.SetMemoryLimit(q.Value())
+		return q.Value(), "--memory-limit", nil
+	}
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return debug.SetMemoryLimit(-1), "GOMEMLIMIT", nil // set by the runtime already
+	}
+	if c := containerMemoryLimit(); c > 0 {
+		limit := c / 10 * 9
+		debug.SetMemoryLimit(limit)
+		return limit, "90% of the container's memory limit", nil
+	}
+	return 0, "", nil
+}
+
+// containerMemoryLimit reads the memory limit of the process's cgroup (v2,
+// else v1) as a container sees it; 0 when there is none.
+func containerMemoryLimit() int64 {
+	for _, f := range []string{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		v, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+		if err != nil || v <= 0 || v >= 1<<50 { // "max", or v1's "unlimited" (close to MaxInt64)
+			return 0
+		}
+		return v
+	}
+	return 0
 }
 
 func splitList(s string) []string {

@@ -22,6 +22,9 @@ type Client struct {
 
 	mu     sync.Mutex
 	mapper *restmapper.DeferredDiscoveryRESTMapper
+	// mappings remembers the answers of mapper until Reset: asking the
+	// mapper costs more than the rest of a comparison.
+	mappings map[schema.GroupVersionKind]Mapping
 }
 
 // New builds a client for cfg.
@@ -49,6 +52,9 @@ type Mapping struct {
 func (c *Client) Map(gvk schema.GroupVersionKind) (Mapping, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if m, ok := c.mappings[gvk]; ok {
+		return m, nil
+	}
 	var versions []string
 	if gvk.Version != "" {
 		versions = []string{gvk.Version}
@@ -56,12 +62,18 @@ func (c *Client) Map(gvk schema.GroupVersionKind) (Mapping, error) {
 	m, err := c.mapper.RESTMapping(gvk.GroupKind(), versions...)
 	if err != nil && meta.IsNoMatchError(err) {
 		c.mapper.Reset()
+		c.mappings = nil
 		m, err = c.mapper.RESTMapping(gvk.GroupKind(), versions...)
 	}
 	if err != nil {
 		return Mapping{}, fmt.Errorf("kind %s is not served by the cluster: %w", gvk, err)
 	}
-	return Mapping{GVR: m.Resource, Namespaced: m.Scope.Name() == meta.RESTScopeNameNamespace}, nil
+	out := Mapping{GVR: m.Resource, Namespaced: m.Scope.Name() == meta.RESTScopeNameNamespace}
+	if c.mappings == nil {
+		c.mappings = map[schema.GroupVersionKind]Mapping{}
+	}
+	c.mappings[gvk] = out
+	return out, nil
 }
 
 // Reset forgets discovery, so new kinds are found.
@@ -69,6 +81,7 @@ func (c *Client) Reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.mapper.Reset()
+	c.mappings = nil
 }
 
 // Resource returns the dynamic client for a mapping and namespace.

@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -92,6 +93,21 @@ func (w *Watcher) Get(gvr schema.GroupVersionResource, namespace, name string) *
 		return nil
 	}
 	return o.(*unstructured.Unstructured)
+}
+
+// Behind reports whether the watch of gvr is known not to have delivered
+// resourceVersion rv yet (an object written at rv may be missing from the
+// cache only because of that). False when it cannot tell.
+func (w *Watcher) Behind(gvr schema.GroupVersionResource, rv string) bool {
+	w.mu.Lock()
+	inf, ok := w.informers[gvr]
+	w.mu.Unlock()
+	if !ok {
+		return false
+	}
+	last, errL := strconv.ParseUint(inf.LastSyncResourceVersion(), 10, 64)
+	want, errW := strconv.ParseUint(rv, 10, 64)
+	return errL == nil && errW == nil && last < want
 }
 
 func (w *Watcher) notify(o any) {

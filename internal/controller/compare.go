@@ -15,9 +15,11 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/tether-gitops/tether/api/v1alpha1"
+	"github.com/tether-gitops/tether/internal/cluster"
 	"github.com/tether-gitops/tether/internal/health"
 	"github.com/tether-gitops/tether/internal/inventory"
 	"github.com/tether-gitops/tether/internal/plan"
@@ -133,7 +135,7 @@ func (r *Reconciler) compare(ctx context.Context, app *v1alpha1.Application, op 
 	predicted := r.predict(ctx, t, key, c.desired, c.live)
 	c.plan, c.planErr = plan.Make(plan.Input{
 		App: key, Desired: c.desired, Live: c.live, Predicted: predicted,
-		Inventory: inv, Ignore: rules, Options: c.options, Prune: prune,
+		Inventory: inv, Ignore: rules, Options: c.options, Prune: prune, NoDiff: !r.diffs,
 	})
 	c.specHash = hashOf(app.Spec)
 	return c, c.planErr
@@ -215,7 +217,7 @@ func (r *Reconciler) liveObjects(ctx context.Context, t *target, app types.Names
 			if err := t.watcher.Ensure(ctx, m.GVR); err != nil {
 				return err
 			}
-			obj = r.notPruned(app, k, r.freshest(app, k, t.watcher.Get(m.GVR, k.Namespace, k.Name)))
+			obj = r.notPruned(app, k, r.freshest(t.watcher, app, k, m.GVR, t.watcher.Get(m.GVR, k.Namespace, k.Name)))
 		} else {
 			direct = true // no watch cache (the CLI): read every object
 		}
@@ -291,13 +293,26 @@ func (r *Reconciler) notPruned(app types.NamespacedName, k inventory.Key, cached
 }
 
 // freshest returns what tether itself applied last when the watch cache
-// still holds an older version of the object.
-func (r *Reconciler) freshest(app types.NamespacedName, k inventory.Key, cached *unstructured.Unstructured) *unstructured.Unstructured {
+// still holds an older version of the object, or none because the watch
+// has not delivered tether's write yet.
+func (r *Reconciler) freshest(w *cluster.Watcher, app types.NamespacedName, k inventory.Key, gvr schema.GroupVersionResource, cached *unstructured.Unstructured) *unstructured.Unstructured {
 	r.mu.Lock()
 	applied := r.applied[objKey(app, k)]
 	r.mu.Unlock()
-	if applied == nil || cached == nil {
+	if applied == nil {
 		return cached
+	}
+	if cached == nil {
+		if w.Behind(gvr, applied.GetResourceVersion()) {
+			return applied
+		}
+		// The watch went past tether's write: the object is gone since.
+		r.mu.Lock()
+		if r.applied[objKey(app, k)] == applied {
+			delete(r.applied, objKey(app, k))
+		}
+		r.mu.Unlock()
+		return nil
 	}
 	a, errA := strconv.ParseUint(applied.GetResourceVersion(), 10, 64)
 	c, errC := strconv.ParseUint(cached.GetResourceVersion(), 10, 64)
@@ -308,6 +323,12 @@ func (r *Reconciler) freshest(app types.NamespacedName, k inventory.Key, cached 
 	r.mu.Lock()
 	if r.applied[objKey(app, k)] == applied {
 		delete(r.applied, objKey(app, k))
+	}
+	if e, ok := r.dryRuns[objKey(app, k)]; ok && e.applied == applied && errA == nil && errC == nil && c == a && cached.GetUID() == applied.GetUID() {
+		// The cache holds the very object the apply returned: the prediction
+		// made from it shares the cached object instead of keeping a copy.
+		e.result, e.applied = prediction(cached), nil
+		r.dryRuns[objKey(app, k)] = e
 	}
 	r.mu.Unlock()
 	return cached
@@ -333,7 +354,7 @@ func (r *Reconciler) predict(ctx context.Context, t *target, app types.Namespace
 			if err != nil {
 				continue // compared on the fields tether sets instead
 			}
-			e = dryRun{input: want, result: p}
+			e = dryRun{input: want, result: prediction(p)}
 			r.mu.Lock()
 			r.dryRuns[ok] = e
 			r.mu.Unlock()
@@ -341,6 +362,31 @@ func (r *Reconciler) predict(ctx context.Context, t *target, app types.Namespace
 		out[k] = e.result
 	}
 	return out
+}
+
+// prediction returns what of a dry-run (or apply) result the comparison
+// uses, for keeping: a shallow copy without managedFields, which the
+// comparison leaves out anyway and which are a good part of a small object.
+func prediction(o *unstructured.Unstructured) *unstructured.Unstructured {
+	meta, ok := o.Object["metadata"].(map[string]any)
+	if !ok {
+		return o
+	}
+	if _, has := meta["managedFields"]; !has {
+		return o
+	}
+	m := make(map[string]any, len(meta))
+	for k, v := range meta {
+		if k != "managedFields" {
+			m[k] = v
+		}
+	}
+	c := &unstructured.Unstructured{Object: make(map[string]any, len(o.Object))}
+	for k, v := range o.Object {
+		c.Object[k] = v
+	}
+	c.Object["metadata"] = m
+	return c
 }
 
 // liveFingerprint identifies the content of a live object that a dry run

@@ -55,7 +55,9 @@ func NewEngine(cfg *rest.Config, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Engine{r: newReconciler(opts, c, c, cc, sources)}, nil
+	r := newReconciler(opts, c, c, cc, sources)
+	r.diffs = true
+	return &Engine{r: r}, nil
 }
 
 // Compare fetches the app and compares it with the cluster at revision

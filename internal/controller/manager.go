@@ -76,6 +76,10 @@ func New(cfg *rest.Config, opts Options) (manager.Manager, *Reconciler, error) {
 		// does not know); serve those reads from the informer cache too.
 		Client: client.Options{Cache: &client.CacheOptions{Unstructured: true}},
 		Cache: cache.Options{
+			// Nothing tether reads through this cache (Applications, AppProjects,
+			// Secrets, namespace metadata) needs managedFields, which are about
+			// half of a cached Application.
+			DefaultTransform:  cache.TransformStripManagedFields(),
 			DefaultNamespaces: namespaces,
 			ByObject:          map[client.Object]cache.ByObject{&corev1.Secret{}: {Label: secretSel}},
 		},

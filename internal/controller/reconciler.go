@@ -26,6 +26,9 @@ type Reconciler struct {
 	sources  *source.Cache
 	renders  *renderCache
 	recorder events.EventRecorder
+	// diffs asks comparisons for readable diffs (tether app diff shows
+	// them; the controller does not).
+	diffs bool
 	// wake carries apps to reconcile because a managed object changed.
 	wake chan event.TypedGenericEvent[client.Object]
 
@@ -99,6 +102,9 @@ func objKey(app types.NamespacedName, k fmt.Stringer) string { return app.String
 type dryRun struct {
 	input  string
 	result *unstructured.Unstructured
+	// applied is the apply response result was made from, until the
+	// watch cache holds the same object (see freshest).
+	applied *unstructured.Unstructured
 }
 
 // Wake asks for an immediate reconcile of one app, as a change of one of

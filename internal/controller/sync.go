@@ -131,7 +131,7 @@ func (r *Reconciler) runSync(ctx context.Context, orig, app *v1alpha1.Applicatio
 			// What the API server returned from applying d is what a dry run
 			// of d against it would predict: the next comparison needs no
 			// request for this object.
-			r.dryRuns[k] = dryRun{input: hashOf(d.Object) + "|" + liveFingerprint(o.Object), result: o.Object}
+			r.dryRuns[k] = dryRun{input: hashOf(d.Object) + "|" + liveFingerprint(o.Object), result: prediction(o.Object), applied: o.Object}
 		}
 	}
 	if op.InitiatedBy.Automated {

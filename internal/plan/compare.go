@@ -9,8 +9,9 @@ import (
 // compare tells whether live already matches what applying desired would
 // give. With a dry-run prediction the comparison is exact: the API server
 // has applied its defaulting, so defaulted fields never show as drift.
-// Without one, only the fields desired sets are compared.
-func compare(desired, live, predicted *unstructured.Unstructured, rules []IgnoreRule) (bool, string, error) {
+// Without one, only the fields desired sets are compared. The diff is
+// rendered only when asked for.
+func compare(desired, live, predicted *unstructured.Unstructured, rules []IgnoreRule, withDiff bool) (bool, string, error) {
 	l := comparable(live)
 	var want *unstructured.Unstructured
 	if predicted != nil {
@@ -30,8 +31,8 @@ func compare(desired, live, predicted *unstructured.Unstructured, rules []Ignore
 	} else {
 		same = subset(want.Object, l.Object)
 	}
-	if same {
-		return true, "", nil
+	if same || !withDiff {
+		return same, "", nil
 	}
 	if predicted == nil {
 		// Show only the fields tether sets, so defaults do not clutter the diff.

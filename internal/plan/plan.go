@@ -92,6 +92,9 @@ type Input struct {
 	// Prune tells whether objects no longer desired are pruned (else they
 	// are reported as PruneSkipped: the app stays OutOfSync).
 	Prune bool
+	// NoDiff leaves Item.Diff empty, for callers that show no diff:
+	// rendering one costs more than the rest of the comparison.
+	NoDiff bool
 }
 
 // Make builds the plan. Errors name the object and the field; the plan
@@ -140,7 +143,10 @@ func Make(in Input) (*Plan, error) {
 		if live == nil || !inventory.BelongsTo(live, in.App) {
 			continue // already gone, or not ours any more
 		}
-		it := Item{Key: k, Live: live, Action: ActionPrune, Diff: Diff(live, nil)}
+		it := Item{Key: k, Live: live, Action: ActionPrune}
+		if !in.NoDiff {
+			it.Diff = Diff(live, nil)
+		}
 		objOpts, err := ParseSyncOptions(live.GetAnnotations()["argocd.argoproj.io/sync-options"])
 		if err != nil {
 			objOpts = SyncOptions{}
@@ -172,14 +178,16 @@ func planObject(in Input, k inventory.Key, desired *unstructured.Unstructured) (
 	it.Options = in.Options.Merge(objOpts)
 	if it.Live == nil {
 		it.Action = ActionCreate
-		it.Diff = Diff(nil, desired)
+		if !in.NoDiff {
+			it.Diff = Diff(nil, desired)
+		}
 		return it, nil
 	}
 	if owner, matches, ok := inventory.Owner(it.Live); ok && matches && owner != in.App {
 		it.Owner = owner.String()
 	}
 	rules := IgnoreRulesFor(desired, in.Ignore)
-	same, diff, err := compare(desired, it.Live, it.Predicted, rules)
+	same, diff, err := compare(desired, it.Live, it.Predicted, rules, !in.NoDiff)
 	if err != nil {
 		return it, fmt.Errorf("%s: %w", k, err)
 	}

@@ -122,6 +122,31 @@ func TestMakeDecidesEachObject(t *testing.T) {
 		}
 	})
 
+	t.Run("NoDiff plans the same actions without diffs", func(t *testing.T) {
+		scaled := l.DeepCopy()
+		_ = unstructured.SetNestedField(scaled.Object, int64(5), "spec", "replicas")
+		gone := marked(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: gone, namespace: prod}\n")
+		created := marked(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: new, namespace: prod}\n")
+		in := Input{App: testApp, Desired: []*unstructured.Unstructured{d, created}, Live: live(t, scaled, gone), Inventory: []inventory.Key{inventory.KeyOf(gone)}, Prune: true}
+		with, err := Make(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in.NoDiff = true
+		without, err := Make(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(actions(with), actions(without)); diff != "" {
+			t.Errorf("actions differ (-with diffs +without):\n%s", diff)
+		}
+		for i, it := range without.Items {
+			if it.Diff != "" || with.Items[i].Diff == "" {
+				t.Errorf("%s: diff %q with NoDiff, %q without", it.Key, it.Diff, with.Items[i].Diff)
+			}
+		}
+	})
+
 	t.Run("ignoreDifferences hides an ignored field", func(t *testing.T) {
 		scaled := l.DeepCopy()
 		_ = unstructured.SetNestedField(scaled.Object, int64(5), "spec", "replicas")

@@ -13,6 +13,7 @@ import (
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/storage/memory"
 )
 
@@ -56,6 +57,10 @@ type repoEntry struct {
 	snapshot map[string]*Snapshot
 	repo     *git.Repository   // the open bare repository; guarded by mu
 	hashes   map[string]string // commit + path -> tree entry hash; guarded by mu
+	// trees holds decoded trees by hash, treeEntries their entry count;
+	// guarded by mu.
+	trees       map[plumbing.Hash]*object.Tree
+	treeEntries int
 }
 
 // NewCache creates a cache rooted at opts.Dir.

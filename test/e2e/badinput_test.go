@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -132,6 +133,25 @@ func TestRejectedObjects(t *testing.T) {
 			t.Errorf("operation message: %s", a.Status.OperationState.Message)
 		}
 		if configMap(t, dest, "valid") != nil {
+			t.Fatal("a valid object of a refused sync was applied")
+		}
+	})
+
+	t.Run("a refused sync names every object the API server rejects", func(t *testing.T) {
+		// The first object of the sync is checked by its apply unless another
+		// one is refused first: both must be named either way.
+		bad := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: %s}\ndata: {\"not a valid key!\": x}\n"
+		repo := newRepo(t, gitserver.Anonymous, map[string]string{
+			"app/a.yaml": fmt.Sprintf(bad, "a-bad"), "app/m.yaml": cmYAML("m-valid", "x"), "app/z.yaml": fmt.Sprintf(bad, "z-bad"),
+		})
+		e.createApp(t, named("invalid2"), repo.HTTPURL(), dest)
+		a := e.waitApp(t, "invalid2", "sync error naming both ConfigMaps", func(a *v1alpha1.Application) bool {
+			return hasCondition(v1alpha1.ConditionSyncError, "ConfigMap/"+dest+"/a-bad")(a) && hasCondition(v1alpha1.ConditionSyncError, "ConfigMap/"+dest+"/z-bad")(a)
+		})
+		if !strings.Contains(a.Status.OperationState.Message, "nothing applied") {
+			t.Errorf("operation message: %s", a.Status.OperationState.Message)
+		}
+		if configMap(t, dest, "m-valid") != nil {
 			t.Fatal("a valid object of a refused sync was applied")
 		}
 	})
