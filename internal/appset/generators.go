@@ -125,29 +125,36 @@ func buildTop(field string, g *v1alpha1.ApplicationSetGenerator) (*node, error) 
 	switch {
 	case g.Matrix != nil:
 		n.template = g.Matrix.Template
-		n.matrix = []*node{}
-		for i := range g.Matrix.Generators {
-			c, err := buildNested(fmt.Sprintf("%s.matrix.generators[%d]", field, i), &g.Matrix.Generators[i])
-			if err != nil {
-				return nil, err
-			}
-			n.matrix = append(n.matrix, c)
+		if n.matrix, err = buildChildren(field+".matrix", len(g.Matrix.Generators), func(f string, i int) (*node, error) {
+			return buildNested(f, &g.Matrix.Generators[i])
+		}); err != nil {
+			return nil, err
 		}
 		return n, checkMatrix(n)
 	case g.Merge != nil:
 		n.template = g.Merge.Template
-		n.merge = []*node{}
 		n.mergeKeys = g.Merge.MergeKeys
-		for i := range g.Merge.Generators {
-			c, err := buildNested(fmt.Sprintf("%s.merge.generators[%d]", field, i), &g.Merge.Generators[i])
-			if err != nil {
-				return nil, err
-			}
-			n.merge = append(n.merge, c)
+		if n.merge, err = buildChildren(field+".merge", len(g.Merge.Generators), func(f string, i int) (*node, error) {
+			return buildNested(f, &g.Merge.Generators[i])
+		}); err != nil {
+			return nil, err
 		}
 		return n, checkMerge(n)
 	}
 	return n, nil
+}
+
+// buildChildren builds the count children of a matrix or merge at field.
+func buildChildren(field string, count int, build func(field string, i int) (*node, error)) ([]*node, error) {
+	out := make([]*node, 0, count)
+	for i := 0; i < count; i++ {
+		c, err := build(fmt.Sprintf("%s.generators[%d]", field, i), i)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
 }
 
 // buildNested turns a child of a matrix or merge into a node; a matrix or
@@ -171,13 +178,10 @@ func buildNested(field string, g *v1alpha1.ApplicationSetNestedGenerator) (*node
 		if err := decodeStrict(g.Matrix.Raw, &m); err != nil {
 			return nil, fmt.Errorf("%s.matrix: %w", field, err)
 		}
-		n.matrix = []*node{}
-		for i := range m.Generators {
-			c, err := buildTerminal(fmt.Sprintf("%s.matrix.generators[%d]", field, i), &m.Generators[i])
-			if err != nil {
-				return nil, err
-			}
-			n.matrix = append(n.matrix, c)
+		if n.matrix, err = buildChildren(field+".matrix", len(m.Generators), func(f string, i int) (*node, error) {
+			return buildTerminal(f, &m.Generators[i])
+		}); err != nil {
+			return nil, err
 		}
 		return n, checkMatrix(n)
 	case g.Merge != nil:
@@ -185,14 +189,11 @@ func buildNested(field string, g *v1alpha1.ApplicationSetNestedGenerator) (*node
 		if err := decodeStrict(g.Merge.Raw, &m); err != nil {
 			return nil, fmt.Errorf("%s.merge: %w", field, err)
 		}
-		n.merge = []*node{}
 		n.mergeKeys = m.MergeKeys
-		for i := range m.Generators {
-			c, err := buildTerminal(fmt.Sprintf("%s.merge.generators[%d]", field, i), &m.Generators[i])
-			if err != nil {
-				return nil, err
-			}
-			n.merge = append(n.merge, c)
+		if n.merge, err = buildChildren(field+".merge", len(m.Generators), func(f string, i int) (*node, error) {
+			return buildTerminal(f, &m.Generators[i])
+		}); err != nil {
+			return nil, err
 		}
 		return n, checkMerge(n)
 	}
