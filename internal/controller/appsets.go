@@ -72,14 +72,41 @@ type appSetController struct {
 	blocked map[types.NamespacedName]types.NamespacedName
 }
 
-// setupAppSets adds the ApplicationSet controller to mgr. Without the
-// ApplicationSet CRD in the cluster it logs a warning and adds nothing.
+// setupAppSets adds the ApplicationSet controller to mgr. While the
+// ApplicationSet CRD is not served (tether started before or with its
+// CRDs), it looks for the CRD every few seconds and starts the controller
+// once it is there.
 func setupAppSets(mgr manager.Manager, r *Reconciler) error {
 	gk := schema.GroupKind{Group: v1alpha1.Group, Kind: v1alpha1.ApplicationSetKind}
-	if _, err := mgr.GetRESTMapper().RESTMapping(gk, v1alpha1.GroupVersion.Version); meta.IsNoMatchError(err) {
-		slog.Warn("the ApplicationSet CRD is not installed; ApplicationSets are not reconciled (install it and restart)")
-		return nil
+	served := func() bool {
+		_, err := mgr.GetRESTMapper().RESTMapping(gk, v1alpha1.GroupVersion.Version)
+		return !meta.IsNoMatchError(err)
 	}
+	if served() {
+		return addAppSetController(mgr, r)
+	}
+	slog.Warn("the ApplicationSet CRD is not installed; ApplicationSets are reconciled once it is")
+	return mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
+		tick := time.NewTicker(appSetCRDPoll)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-tick.C:
+			}
+			if served() {
+				slog.Info("the ApplicationSet CRD is installed; reconciling ApplicationSets")
+				return addAppSetController(mgr, r)
+			}
+		}
+	}))
+}
+
+// appSetCRDPoll is how often a missing ApplicationSet CRD is looked for.
+const appSetCRDPoll = 5 * time.Second
+
+func addAppSetController(mgr manager.Manager, r *Reconciler) error {
 	c := &appSetController{r: r, blocked: map[types.NamespacedName]types.NamespacedName{}}
 	appObj := &unstructured.Unstructured{}
 	appObj.SetGroupVersionKind(v1alpha1.GroupVersion.WithKind(v1alpha1.ApplicationKind))

@@ -3,12 +3,13 @@ package controller
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -28,6 +29,7 @@ import (
 
 	"github.com/tether-gitops/tether/api/v1alpha1"
 	"github.com/tether-gitops/tether/internal/cluster"
+	"github.com/tether-gitops/tether/internal/project"
 	gitsource "github.com/tether-gitops/tether/internal/source"
 )
 
@@ -136,24 +138,44 @@ func New(cfg *rest.Config, opts Options) (manager.Manager, *Reconciler, error) {
 // live in tether's namespace; Applications of other namespaces use them
 // when the project's sourceNamespaces allow.)
 func ensureDefaultProjects(ctx context.Context, rd client.Reader, c client.Client, namespaces []string) error {
-	for _, ns := range namespaces {
-		var p v1alpha1.AppProject
-		err := rd.Get(ctx, client.ObjectKey{Namespace: ns, Name: v1alpha1.DefaultProject}, &p)
-		if err == nil || !apierrors.IsNotFound(err) {
-			continue
+	pending := append([]string(nil), namespaces...)
+	warned := false
+	for len(pending) > 0 {
+		var left []string
+		for _, ns := range pending {
+			if err := ensureDefaultProject(ctx, rd, c, ns); err != nil {
+				left = append(left, ns)
+				if !warned {
+					slog.Warn("the default AppProject cannot be created yet; trying again", "namespace", ns, "err", err)
+					warned = true
+				}
+			}
 		}
-		p = v1alpha1.AppProject{
-			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: v1alpha1.DefaultProject},
-			Spec: v1alpha1.AppProjectSpec{
-				SourceRepos:              []string{"*"},
-				Destinations:             []v1alpha1.ApplicationDestination{{Server: "*", Namespace: "*"}},
-				ClusterResourceWhitelist: []v1alpha1.GroupKind{{Group: "*", Kind: "*"}},
-			},
+		pending = left
+		if len(pending) == 0 {
+			break
 		}
-		if err := c.Create(ctx, &p); err != nil && !apierrors.IsAlreadyExists(err) && !apierrors.IsNotFound(err) {
-			return fmt.Errorf("AppProject %s/default: create: %w", ns, err)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(2 * time.Second): // the CRD or the namespace may come later
 		}
 	}
 	<-ctx.Done()
+	return nil
+}
+
+func ensureDefaultProject(ctx context.Context, rd client.Reader, c client.Client, ns string) error {
+	var p v1alpha1.AppProject
+	err := rd.Get(ctx, client.ObjectKey{Namespace: ns, Name: v1alpha1.DefaultProject}, &p)
+	if err == nil {
+		return nil
+	}
+	if !apierrors.IsNotFound(err) {
+		return err
+	}
+	if err := c.Create(ctx, project.Default(ns)); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("AppProject %s/default: create: %w", ns, err)
+	}
 	return nil
 }

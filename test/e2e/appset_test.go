@@ -59,20 +59,7 @@ func (e *tetherEnv) patchAppSet(t *testing.T, name, patch string) {
 // waitAppSet waits until cond holds for the set.
 func (e *tetherEnv) waitAppSet(t *testing.T, name, what string, cond func(*v1alpha1.ApplicationSet) bool) *v1alpha1.ApplicationSet {
 	t.Helper()
-	var last *v1alpha1.ApplicationSet
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		s := &v1alpha1.ApplicationSet{}
-		if err := e.c.Get(context.Background(), client.ObjectKey{Namespace: e.ns, Name: name}, s); err == nil {
-			last = s
-			if cond(s) {
-				return s
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("ApplicationSet %s: %s not reached; last status: %s", name, what, describeSet(last))
-	return nil
+	return waitObject(t, e, "ApplicationSet "+name, what, func() *v1alpha1.ApplicationSet { return &v1alpha1.ApplicationSet{} }, name, cond, describeSet)
 }
 
 func describeSet(s *v1alpha1.ApplicationSet) string {

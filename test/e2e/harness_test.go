@@ -230,20 +230,27 @@ func (e *tetherEnv) app(t *testing.T, name string) *v1alpha1.Application {
 // waitApp waits until cond holds for the app and returns it.
 func (e *tetherEnv) waitApp(t *testing.T, name, what string, cond func(*v1alpha1.Application) bool) *v1alpha1.Application {
 	t.Helper()
-	var last *v1alpha1.Application
+	return waitObject(t, e, "app "+name, what, func() *v1alpha1.Application { return &v1alpha1.Application{} }, name, cond, describeStatus)
+}
+
+// waitObject polls the named object of the test's namespace for a minute
+// until cond holds, and fails showing the last state seen.
+func waitObject[T client.Object](t *testing.T, e *tetherEnv, label, what string, newObj func() T, name string, cond func(T) bool, describe func(T) string) T {
+	t.Helper()
+	var last T
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
-		a := &v1alpha1.Application{}
-		if err := e.c.Get(context.Background(), client.ObjectKey{Namespace: e.ns, Name: name}, a); err == nil {
-			last = a
-			if cond(a) {
-				return a
+		o := newObj()
+		if err := e.c.Get(context.Background(), client.ObjectKey{Namespace: e.ns, Name: name}, o); err == nil {
+			last = o
+			if cond(o) {
+				return o
 			}
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatalf("app %s: %s not reached; last status: %s", name, what, describeStatus(last))
-	return nil
+	t.Fatalf("%s: %s not reached; last status: %s", label, what, describe(last))
+	return last
 }
 
 // waitAppRefreshing is waitApp that asks for a refresh every two seconds,
