@@ -7,10 +7,13 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	k8syaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tether-gitops/tether/api/v1alpha1"
 	"github.com/tether-gitops/tether/internal/controller"
+	"github.com/tether-gitops/tether/internal/testenv"
 	"github.com/tether-gitops/tether/internal/testenv/gitserver"
 )
 
@@ -190,5 +193,49 @@ func TestSyncWindowsBlockAutomatedAndManualSyncs(t *testing.T) {
 	}
 	e.waitApp(t, "windowed", "synced once the window is gone", func(a *v1alpha1.Application) bool {
 		return synced(rev)(a) && !hasCondition(controller.ConditionSyncWindow, "")(a)
+	})
+}
+
+func TestSourceNamespacesDecideWhichAppNamespacesMayUseAProject(t *testing.T) {
+	other := testenv.Namespace(t)
+	e := startTether(t, func(o *controller.Options) { o.AppNamespaces = append(o.AppNamespaces, other) })
+	repo := newRepo(t, gitserver.Anonymous, map[string]string{"ok/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: from-other}\ndata: {v: one}\n"})
+	dest := destNamespace(t)
+	e.createProject(t, "team-a", v1alpha1.AppProjectSpec{
+		SourceRepos:  []string{"*"},
+		Destinations: []v1alpha1.ApplicationDestination{{Server: "*", Namespace: "*"}},
+	})
+	// An Application in another watched namespace, naming team-a.
+	y := strings.NewReplacer("NAME", "elsewhere", "PATH", "ok", "CLUSTERDEST", "name: in-cluster", "REPO", repo.HTTPURL(), "DESTNS", dest).Replace(projectApp)
+	u := &unstructured.Unstructured{}
+	if err := k8syaml.NewYAMLOrJSONDecoder(strings.NewReader(y), 4096).Decode(&u.Object); err != nil {
+		t.Fatal(err)
+	}
+	u.SetNamespace(other)
+	if err := e.c.Create(context.Background(), u); err != nil {
+		t.Fatal(err)
+	}
+	get := func() *v1alpha1.Application {
+		a := &v1alpha1.Application{}
+		if err := e.c.Get(context.Background(), client.ObjectKey{Namespace: other, Name: "elsewhere"}, a); err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	eventually(t, 60*time.Second, "the app refused by spec.sourceNamespaces", func(context.Context) (bool, error) {
+		return hasCondition(v1alpha1.ConditionInvalidSpecError, "Applications in namespace "+other+" may not use project team-a (spec.sourceNamespaces)")(get()), nil
+	})
+	noConfigMap(t, dest, "from-other")
+	// Listing the namespace lets the app in at once.
+	p := &v1alpha1.AppProject{}
+	if err := e.c.Get(context.Background(), client.ObjectKey{Namespace: e.ns, Name: "team-a"}, p); err != nil {
+		t.Fatal(err)
+	}
+	p.Spec.SourceNamespaces = []string{other}
+	if err := e.c.Update(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 60*time.Second, "the app synced once its namespace is listed", func(context.Context) (bool, error) {
+		return syncedHealthy("")(get()), nil
 	})
 }
