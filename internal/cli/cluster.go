@@ -42,7 +42,7 @@ func newClusterCmd(k *kubeFlags) *cobra.Command {
 func newClusterAddCmd(f *clusterFlags) *cobra.Command {
 	var name string
 	var labels []string
-	var upsert bool
+	var upsert, serviceAccount bool
 	cmd := &cobra.Command{
 		Use:   "add CONTEXT",
 		Short: "Register the cluster of a kubeconfig context as a destination",
@@ -52,7 +52,12 @@ The context's server and credentials (a bearer token or a client
 certificate, read from the kubeconfig or the files it names) are stored in
 a Secret labelled argocd.argoproj.io/secret-type=cluster in tether's
 namespace of the cluster tether runs against (--context selects that one).
-Applications then name the cluster by server or by --name.`,
+Applications then name the cluster by server or by --name.
+
+With --service-account, tether creates the ServiceAccount tether-manager in
+kube-system of the added cluster, binds it to cluster-admin, and stores its
+token instead of the context's own credentials: use it when the context
+authenticates with an exec plugin or short-lived tokens.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctxName := args[0]
@@ -62,6 +67,11 @@ Applications then name the cluster by server or by --name.`,
 			}
 			if name == "" {
 				name = ctxName
+			}
+			if serviceAccount {
+				if cfg, err = serviceAccountConfig(cmd.Context(), cfg); err != nil {
+					return fmt.Errorf("cluster %s: %w", name, err)
+				}
 			}
 			l := map[string]string{}
 			for _, kv := range labels {
@@ -112,6 +122,7 @@ Applications then name the cluster by server or by --name.`,
 	cmd.Flags().StringVar(&name, "name", "", "the cluster's name for destination.name (default: the context name)")
 	cmd.Flags().StringArrayVar(&labels, "label", nil, "label key=value on the cluster Secret, for ApplicationSet cluster selectors (repeatable)")
 	cmd.Flags().BoolVar(&upsert, "upsert", false, "replace the Secret if the cluster is registered already")
+	cmd.Flags().BoolVar(&serviceAccount, "service-account", false, "store the token of a tether-manager ServiceAccount (cluster-admin) created in the cluster, not the context's credentials")
 	return cmd
 }
 

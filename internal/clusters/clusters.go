@@ -185,7 +185,7 @@ func ToSecret(namespace, secretName, name string, cfg *rest.Config, labels map[s
 		return nil, fmt.Errorf("cluster %s: credentials in files must be loaded first", name)
 	}
 	if cfg.ExecProvider != nil || cfg.AuthProvider != nil {
-		return nil, fmt.Errorf("cluster %s: the kubeconfig uses an exec or auth-provider plugin; tether needs a bearer token or client certificate", name)
+		return nil, fmt.Errorf("cluster %s: the kubeconfig uses an exec or auth-provider plugin; tether needs a bearer token or client certificate (tether cluster add --service-account stores a ServiceAccount token instead)", name)
 	}
 	raw, err := json.Marshal(conf)
 	if err != nil {

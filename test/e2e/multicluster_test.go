@@ -136,8 +136,19 @@ func TestAppsAcrossThreeClusters(t *testing.T) {
 	if err != nil {
 		t.Fatalf("cluster add east: %v\n%s", err, out)
 	}
-	if out, err = cliWith(t, kc, "cluster", "add", "west", "-n", e.ns, "--name", "west-1"); err != nil {
+	// west with a ServiceAccount token of its own instead of the admin token.
+	if out, err = cliWith(t, kc, "cluster", "add", "west", "-n", e.ns, "--name", "west-1", "--service-account"); err != nil {
 		t.Fatalf("cluster add west: %v\n%s", err, out)
+	}
+	westSecret := &corev1.Secret{}
+	if err := e.c.Get(context.Background(), client.ObjectKey{Namespace: e.ns, Name: clusters.SecretName("west-1")}, westSecret); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(westSecret.Data["config"]), testenv.Shared(t).Token()) {
+		t.Fatal("cluster add --service-account stored the context's own token")
+	}
+	if _, err := west.Clientset().CoreV1().ServiceAccounts("kube-system").Get(context.Background(), "tether-manager", metav1.GetOptions{}); err != nil {
+		t.Fatalf("cluster add --service-account: %v", err)
 	}
 	if out, err = cliWith(t, kc, "cluster", "add", "east", "-n", e.ns); err == nil || !strings.Contains(err.Error(), "already") {
 		t.Fatalf("adding east twice: want an error saying it exists, got %v\n%s", err, out)
