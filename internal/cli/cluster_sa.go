@@ -49,7 +49,7 @@ func serviceAccountConfig(ctx context.Context, cfg *rest.Config) (*rest.Config, 
 		Type: corev1.SecretTypeServiceAccountToken,
 	}
 	if _, err := cs.CoreV1().Secrets(managerNamespace).Create(ctx, secret, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-		return nil, fmt.Errorf("Secret %s/%s: create: %w", managerNamespace, tokenName, err)
+		return nil, fmt.Errorf("create Secret %s/%s: %w", managerNamespace, tokenName, err)
 	}
 	var token, ca []byte
 	err = wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
@@ -61,7 +61,7 @@ func serviceAccountConfig(ctx context.Context, cfg *rest.Config) (*rest.Config, 
 		return len(token) > 0, nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("Secret %s/%s: no token was issued for ServiceAccount %s (is the controller-manager's token controller running?): %w", managerNamespace, tokenName, managerAccount, err)
+		return nil, fmt.Errorf("no token was issued in Secret %s/%s for ServiceAccount %s (is the controller-manager's token controller running?): %w", managerNamespace, tokenName, managerAccount, err)
 	}
 	out := &rest.Config{Host: cfg.Host, BearerToken: string(token)}
 	out.Insecure, out.ServerName = cfg.Insecure, cfg.ServerName
