@@ -27,7 +27,7 @@ func (r *Reconciler) finalize(ctx context.Context, app *v1alpha1.Application) (c
 	key := types.NamespacedName{Namespace: app.Namespace, Name: app.Name}
 	var ours []string
 	for _, f := range app.Finalizers {
-		if f == v1alpha1.ResourcesFinalizer || strings.HasPrefix(f, v1alpha1.ResourcesFinalizer+"/") {
+		if isResourcesFinalizer(f) {
 			ours = append(ours, f)
 		}
 	}
