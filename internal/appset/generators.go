@@ -109,16 +109,18 @@ func newNode(field string, g generators) (*node, error) {
 	return n, nil
 }
 
+// orNil keeps a nil pointer nil when stored in an interface, so the
+// "which generator is set" check sees it as unset.
+func orNil[T any](p *T) any {
+	if p == nil {
+		return nil
+	}
+	return p
+}
+
 // buildTop turns spec.generators[i] into a node tree.
 func buildTop(field string, g *v1alpha1.ApplicationSetGenerator) (*node, error) {
-	var matrix, merge any
-	if g.Matrix != nil {
-		matrix = g.Matrix
-	}
-	if g.Merge != nil {
-		merge = g.Merge
-	}
-	n, err := newNode(field, generators{g.List, g.Clusters, g.Git, matrix, merge, g.Selector, g.UnsupportedGenerators})
+	n, err := newNode(field, generators{g.List, g.Clusters, g.Git, orNil(g.Matrix), orNil(g.Merge), g.Selector, g.UnsupportedGenerators})
 	if err != nil {
 		return nil, err
 	}
@@ -160,14 +162,7 @@ func buildChildren(field string, count int, build func(field string, i int) (*no
 // buildNested turns a child of a matrix or merge into a node; a matrix or
 // merge child is raw JSON decoded here, strictly, one level deep.
 func buildNested(field string, g *v1alpha1.ApplicationSetNestedGenerator) (*node, error) {
-	var matrix, merge any
-	if g.Matrix != nil {
-		matrix = g.Matrix
-	}
-	if g.Merge != nil {
-		merge = g.Merge
-	}
-	n, err := newNode(field, generators{g.List, g.Clusters, g.Git, matrix, merge, g.Selector, g.UnsupportedGenerators})
+	n, err := newNode(field, generators{g.List, g.Clusters, g.Git, orNil(g.Matrix), orNil(g.Merge), g.Selector, g.UnsupportedGenerators})
 	if err != nil {
 		return nil, err
 	}

@@ -13,8 +13,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tether-gitops/tether/api/v1alpha1"
@@ -27,15 +25,7 @@ import (
 // createAppSet creates an ApplicationSet from YAML in the test's namespace.
 func (e *tetherEnv) createAppSet(t *testing.T, y string) *v1alpha1.ApplicationSet {
 	t.Helper()
-	u := &unstructured.Unstructured{}
-	if err := yaml.NewYAMLOrJSONDecoder(strings.NewReader(y), 4096).Decode(&u.Object); err != nil {
-		t.Fatal(err)
-	}
-	u.SetNamespace(e.ns)
-	if err := e.c.Create(context.Background(), u); err != nil {
-		t.Fatal(err)
-	}
-	return e.appSet(t, u.GetName())
+	return e.appSet(t, e.createYAML(t, e.ns, y))
 }
 
 func (e *tetherEnv) appSet(t *testing.T, name string) *v1alpha1.ApplicationSet {

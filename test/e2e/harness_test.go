@@ -207,15 +207,22 @@ func newRepo(t *testing.T, access gitserver.Access, files map[string]string) *gi
 func (e *tetherEnv) createApp(t *testing.T, y string, repoURL, destNS string) *v1alpha1.Application {
 	t.Helper()
 	y = strings.NewReplacer("REPO", repoURL, "DESTNS", destNS, "APPNS", e.ns).Replace(y)
+	return e.app(t, e.createYAML(t, e.ns, y))
+}
+
+// createYAML creates the object of a YAML document in namespace ns and
+// returns its name.
+func (e *tetherEnv) createYAML(t *testing.T, ns, y string) string {
+	t.Helper()
 	u := &unstructured.Unstructured{}
 	if err := yaml.NewYAMLOrJSONDecoder(strings.NewReader(y), 4096).Decode(&u.Object); err != nil {
 		t.Fatal(err)
 	}
-	u.SetNamespace(e.ns)
+	u.SetNamespace(ns)
 	if err := e.c.Create(context.Background(), u); err != nil {
 		t.Fatal(err)
 	}
-	return e.app(t, u.GetName())
+	return u.GetName()
 }
 
 func (e *tetherEnv) app(t *testing.T, name string) *v1alpha1.Application {

@@ -7,8 +7,6 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	k8syaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tether-gitops/tether/api/v1alpha1"
@@ -207,14 +205,7 @@ func TestSourceNamespacesDecideWhichAppNamespacesMayUseAProject(t *testing.T) {
 	})
 	// An Application in another watched namespace, naming team-a.
 	y := strings.NewReplacer("NAME", "elsewhere", "PATH", "ok", "CLUSTERDEST", "name: in-cluster", "REPO", repo.HTTPURL(), "DESTNS", dest).Replace(projectApp)
-	u := &unstructured.Unstructured{}
-	if err := k8syaml.NewYAMLOrJSONDecoder(strings.NewReader(y), 4096).Decode(&u.Object); err != nil {
-		t.Fatal(err)
-	}
-	u.SetNamespace(other)
-	if err := e.c.Create(context.Background(), u); err != nil {
-		t.Fatal(err)
-	}
+	e.createYAML(t, other, y)
 	get := func() *v1alpha1.Application {
 		a := &v1alpha1.Application{}
 		if err := e.c.Get(context.Background(), client.ObjectKey{Namespace: other, Name: "elsewhere"}, a); err != nil {
