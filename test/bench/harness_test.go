@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -45,6 +46,22 @@ type env struct {
 	dyn  dynamic.Interface
 	apps dynamic.ResourceInterface // Applications in appNS
 	ctl  *controller
+
+	closers []func() // run last first by close
+	closed  sync.Once
+}
+
+// onClose registers f to run when the environment is closed.
+func (e *env) onClose(f func()) { e.closers = append(e.closers, f) }
+
+// close stops the controller, the git server and the control plane; it is
+// also registered with b.Cleanup, and only the first call does anything.
+func (e *env) close() {
+	e.closed.Do(func() {
+		for i := len(e.closers) - 1; i >= 0; i-- {
+			e.closers[i]()
+		}
+	})
 }
 
 // newEnv starts a control plane and a git server, installs tether's CRDs
@@ -59,7 +76,8 @@ func newEnv(b *testing.B) *env {
 		b.Fatalf("start control plane: %v", err)
 	}
 	e := &env{b: b, cp: cp}
-	b.Cleanup(func() {
+	b.Cleanup(e.close)
+	e.onClose(func() {
 		if b.Failed() {
 			b.Logf("control plane logs:\n%s", cp.LogTails(40))
 		}
@@ -68,7 +86,7 @@ func newEnv(b *testing.B) *env {
 	if e.git, err = gitserver.Start(gitserver.Options{}); err != nil {
 		b.Fatalf("start git server: %v", err)
 	}
-	b.Cleanup(func() { e.git.Close() })
+	e.onClose(func() { e.git.Close() })
 	cfg := cp.Default().RESTConfig()
 	cfg.QPS, cfg.Burst = 1000, 2000 // the harness must not be the bottleneck
 	if e.kube, err = kubernetes.NewForConfig(cfg); err != nil {
@@ -183,7 +201,7 @@ func (e *env) startController() *controller {
 	}
 	go func() { c.err = c.cmd.Wait(); logf.Close(); close(c.done) }()
 	e.ctl = c
-	b.Cleanup(func() {
+	e.onClose(func() {
 		c.stop()
 		note(b, "tether controller log: %s", logSummary(c.logPath, 5))
 		if b.Failed() {

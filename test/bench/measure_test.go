@@ -86,7 +86,7 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 
 // medianMax returns the median (the mean of the middle two for an even
 // count) and the maximum.
-func medianMax(ds []time.Duration) (median, max time.Duration) {
+func medianMax[T ~int64 | ~float64](ds []T) (median, max T) {
 	if len(ds) == 0 {
 		return 0, 0
 	}
@@ -98,6 +98,21 @@ func medianMax(ds []time.Duration) (median, max time.Duration) {
 		median = (s[n/2-1] + s[n/2]) / 2
 	}
 	return median, s[n-1]
+}
+
+// median is the median of xs (see medianMax).
+func median(xs []float64) float64 {
+	m, _ := medianMax(xs)
+	return m
+}
+
+// fmtFloats lists xs with prec decimals, for the log.
+func fmtFloats(xs []float64, prec int) string {
+	parts := make([]string, len(xs))
+	for i, x := range xs {
+		parts[i] = strconv.FormatFloat(x, 'f', prec, 64)
+	}
+	return strings.Join(parts, " ")
 }
 
 // fmtDurations lists durations in ms, for the log.
