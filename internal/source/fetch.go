@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
 // open opens (or creates) the bare repository of e. Call with e.mu held.
@@ -17,7 +20,10 @@ func (e *repoEntry) open() (*git.Repository, error) {
 	if e.repo != nil {
 		return e.repo, nil // kept open: its pack index is read once
 	}
-	r, err := git.PlainOpen(e.dir)
+	// Up to a few pack files stay open: without that, every object read
+	// (thousands per checkout) opens and closes its pack file again.
+	st := filesystem.NewStorageWithOptions(osfs.New(e.dir), cache.NewObjectLRUDefault(), filesystem.Options{MaxOpenDescriptors: 4})
+	r, err := git.Open(st, nil)
 	if err == nil {
 		e.repo = r
 		return r, nil
@@ -25,7 +31,7 @@ func (e *repoEntry) open() (*git.Repository, error) {
 	if !errors.Is(err, git.ErrRepositoryNotExists) {
 		return nil, err
 	}
-	r, err = git.PlainInit(e.dir, true)
+	r, err = git.Init(st, nil)
 	if err != nil {
 		return nil, err
 	}
