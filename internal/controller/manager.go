@@ -74,6 +74,7 @@ func New(cfg *rest.Config, opts Options) (manager.Manager, *Reconciler, error) {
 		Metrics:                metricsserver.Options{BindAddress: opts.MetricsAddr},
 		HealthProbeBindAddress: "0",
 		PprofBindAddress:       opts.PprofAddr,
+		MapperProvider:         newKeptMapper,
 		// Applications are read as unstructured objects (to see fields tether
 		// does not know); serve those reads from the informer cache too.
 		Client: client.Options{Cache: &client.CacheOptions{Unstructured: true}},
