@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	jsonpatch "github.com/evanphx/json-patch/v5"
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -47,17 +48,34 @@ func (r *Reconciler) writeStatus(ctx context.Context, orig, app *v1alpha1.Applic
 	}
 	now := metav1.Now()
 	app.Status.ReconciledAt = &now
-	// A merge patch computed from the old status, so cleared fields are
-	// sent as nulls and removed. The base takes the current metadata, so the
-	// patch carries no resourceVersion (earlier patches of this reconcile
-	// moved it on) and cannot conflict.
-	base := orig.DeepCopy()
-	base.ObjectMeta = *app.ObjectMeta.DeepCopy()
-	base.Operation = app.Operation
-	if err := r.client.Status().Patch(ctx, app, client.MergeFrom(base)); err != nil {
+	patch, err := statusPatch(&orig.Status, &app.Status)
+	if err != nil {
+		return fmt.Errorf("application %s/%s: write status: %w", app.Namespace, app.Name, err)
+	}
+	if err := r.client.Status().Patch(ctx, app, client.RawPatch(types.MergePatchType, patch)); err != nil {
 		return fmt.Errorf("application %s/%s: write status: %w", app.Namespace, app.Name, err)
 	}
 	return nil
+}
+
+// statusPatch is the merge patch from status a to b: only what changed,
+// with cleared fields sent as nulls. It carries no resourceVersion (earlier
+// writes of this reconcile moved it on), so it cannot conflict, and it is
+// computed from the statuses alone rather than from two whole objects.
+func statusPatch(a, b *v1alpha1.ApplicationStatus) ([]byte, error) {
+	aj, err := json.Marshal(a)
+	if err != nil {
+		return nil, err
+	}
+	bj, err := json.Marshal(b)
+	if err != nil {
+		return nil, err
+	}
+	diff, err := jsonpatch.CreateMergePatch(aj, bj)
+	if err != nil {
+		return nil, err
+	}
+	return append(append([]byte(`{"status":`), diff...), '}'), nil
 }
 
 // validate returns the problems that stop an app before any comparison.
