@@ -20,7 +20,7 @@ import (
 // resource, and reports every change with the app label of the object.
 type Watcher struct {
 	client   *Client
-	onChange func(appLabel string, obj *unstructured.Unstructured)
+	onChange func(appLabel string, obj *unstructured.Unstructured, deleted bool)
 
 	mu        sync.Mutex
 	factory   dynamicinformer.DynamicSharedInformerFactory
@@ -30,7 +30,7 @@ type Watcher struct {
 
 // NewWatcher creates a watcher; onChange is called for every add, update
 // and delete of a managed object (from informer goroutines: keep it cheap).
-func NewWatcher(c *Client, onChange func(appLabel string, obj *unstructured.Unstructured)) *Watcher {
+func NewWatcher(c *Client, onChange func(appLabel string, obj *unstructured.Unstructured, deleted bool)) *Watcher {
 	factory := dynamicinformer.NewFilteredDynamicSharedInformerFactory(c.Dynamic, 0, metav1.NamespaceAll, func(o *metav1.ListOptions) {
 		o.LabelSelector = inventory.AppLabel
 	})
@@ -56,9 +56,9 @@ func (w *Watcher) Ensure(ctx context.Context, gvr schema.GroupVersionResource) e
 		inf = w.factory.ForResource(gvr).Informer()
 		_ = inf.SetTransform(stripManagedFieldsNoise)
 		_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-			AddFunc:    func(o any) { w.notify(o) },
-			UpdateFunc: func(_, o any) { w.notify(o) },
-			DeleteFunc: func(o any) { w.notify(o) },
+			AddFunc:    func(o any) { w.notify(o, false) },
+			UpdateFunc: func(_, o any) { w.notify(o, false) },
+			DeleteFunc: func(o any) { w.notify(o, true) },
 		})
 		w.informers[gvr] = inf
 		go inf.Run(w.stop)
@@ -110,7 +110,7 @@ func (w *Watcher) Behind(gvr schema.GroupVersionResource, rv string) bool {
 	return errL == nil && errW == nil && last < want
 }
 
-func (w *Watcher) notify(o any) {
+func (w *Watcher) notify(o any, deleted bool) {
 	if d, ok := o.(cache.DeletedFinalStateUnknown); ok {
 		o = d.Obj
 	}
@@ -118,7 +118,7 @@ func (w *Watcher) notify(o any) {
 	if !ok || w.onChange == nil {
 		return
 	}
-	w.onChange(u.GetLabels()[inventory.AppLabel], u)
+	w.onChange(u.GetLabels()[inventory.AppLabel], u, deleted)
 }
 
 // stripManagedFieldsNoise keeps managedFields (ignoreDifferences by manager

@@ -126,7 +126,9 @@ func (r *Reconciler) appsOfProject(ctx context.Context, o client.Object) []recon
 		for _, a := range list.Items {
 			p, _, _ := unstructured.NestedString(a.Object, "spec", "project")
 			if p == o.GetName() || (p == "" && o.GetName() == v1alpha1.DefaultProject) {
-				out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: a.GetNamespace(), Name: a.GetName()}})
+				key := types.NamespacedName{Namespace: a.GetNamespace(), Name: a.GetName()}
+				r.stir(key)
+				out = append(out, reconcile.Request{NamespacedName: key})
 			}
 		}
 	}

@@ -23,12 +23,16 @@ import (
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	raw := &unstructured.Unstructured{}
 	raw.SetGroupVersionKind(v1alpha1.GroupVersion.WithKind(v1alpha1.ApplicationKind))
+	stirs, evs := r.beginReconcile(req.NamespacedName)
 	if err := r.client.Get(ctx, req.NamespacedName, raw); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.forget(req.NamespacedName)
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, err
+	}
+	if r.classify(req.NamespacedName, raw.GetResourceVersion(), stirs, evs) != notEcho {
+		return ctrl.Result{}, nil
 	}
 	app := &v1alpha1.Application{}
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(raw.Object, app); err != nil {
@@ -44,11 +48,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if msgs := r.validate(ctx, app, raw); len(msgs) > 0 {
 		return ctrl.Result{}, r.writeInvalid(ctx, app, raw, msgs)
 	}
-	return r.reconcileApp(ctx, app)
+	return r.reconcileApp(ctx, app, stirs)
 }
 
 // reconcileApp compares, syncs when asked or automated, and records.
-func (r *Reconciler) reconcileApp(ctx context.Context, app *v1alpha1.Application) (ctrl.Result, error) {
+// stirs is the app's stir count when the reconcile started (echo.go).
+func (r *Reconciler) reconcileApp(ctx context.Context, app *v1alpha1.Application, stirs uint64) (ctrl.Result, error) {
 	key := types.NamespacedName{Namespace: app.Namespace, Name: app.Name}
 	orig := app.DeepCopy()
 	now := metav1.Now()
@@ -154,6 +159,7 @@ func (r *Reconciler) reconcileApp(ctx context.Context, app *v1alpha1.Application
 	if err := r.writeStatus(ctx, orig, app, refresh, op != nil); err != nil {
 		return ctrl.Result{}, err
 	}
+	r.endReconcile(key, app.ResourceVersion, stirs, requeue)
 	return ctrl.Result{RequeueAfter: requeue}, nil
 }
 
@@ -188,6 +194,10 @@ func (r *Reconciler) forget(app types.NamespacedName) {
 	delete(r.lastAuto, app)
 	delete(r.retries, app)
 	delete(r.fights, app)
+	delete(r.stirs, app)
+	delete(r.pending, app)
+	delete(r.looks, app)
+	delete(r.appliedRVs, app)
 	r.mu.Unlock()
 	r.renders.forget(app.String())
 }

@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/event"
 
 	"github.com/tether-gitops/tether/internal/cluster"
+	"github.com/tether-gitops/tether/internal/inventory"
 	"github.com/tether-gitops/tether/internal/source"
 )
 
@@ -53,6 +54,15 @@ type Reconciler struct {
 	projects map[string]projectEntry
 	// fights tracks self-heal reverts to back off from other controllers.
 	fights map[types.NamespacedName]*fightState
+	// Per app, for skipping reconciles asked for only by echoes of
+	// tether's own writes (echo.go): stirs counts the other requests,
+	// pending holds object events since the last reconcile, looks what the
+	// last full reconcile left, appliedRVs what the last sync's applies
+	// returned.
+	stirs      map[types.NamespacedName]uint64
+	pending    map[types.NamespacedName][]objEvent
+	looks      map[types.NamespacedName]lastLook
+	appliedRVs map[types.NamespacedName]map[inventory.Key]string
 }
 
 // Stats is what the reconciler has done, for tests and metrics.
@@ -70,13 +80,16 @@ func (r *Reconciler) Stats() Stats {
 
 // onObjectChange is called by the watch cache for every change of a
 // managed object: the owning app is reconciled at once.
-func (r *Reconciler) onObjectChange(label string, _ *unstructured.Unstructured) {
+// Whether it was only the echo of tether's own apply is decided when the
+// reconcile starts (echo.go).
+func (r *Reconciler) onObjectChange(label string, obj *unstructured.Unstructured, deleted bool) {
 	r.mu.Lock()
 	app, ok := r.appsByLabel[label]
 	r.mu.Unlock()
 	if !ok {
 		return
 	}
+	r.noteObjectEvent(app, obj, deleted)
 	u := &unstructured.Unstructured{}
 	u.SetNamespace(app.Namespace)
 	u.SetName(app.Name)
@@ -110,6 +123,7 @@ type dryRun struct {
 // Wake asks for an immediate reconcile of one app, as a change of one of
 // its objects would.
 func (r *Reconciler) Wake(namespace, name string) {
+	r.stir(types.NamespacedName{Namespace: namespace, Name: name})
 	u := &unstructured.Unstructured{}
 	u.SetNamespace(namespace)
 	u.SetName(name)
@@ -124,6 +138,10 @@ func newReconciler(opts Options, c client.Client, apiReader client.Reader, cc *c
 		sources: sources, renders: newRenderCache(),
 		appsByLabel: map[string]types.NamespacedName{},
 		dryRuns:     map[string]dryRun{},
+		stirs:       map[types.NamespacedName]uint64{},
+		pending:     map[types.NamespacedName][]objEvent{},
+		looks:       map[types.NamespacedName]lastLook{},
+		appliedRVs:  map[types.NamespacedName]map[inventory.Key]string{},
 		applied:     map[string]*unstructured.Unstructured{},
 		lastAuto:    map[types.NamespacedName]string{},
 		retries:     map[types.NamespacedName]pendingRetry{},

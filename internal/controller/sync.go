@@ -115,10 +115,14 @@ func (r *Reconciler) runSync(ctx context.Context, orig, app *v1alpha1.Applicatio
 			desired[it.Key] = it.Desired
 		}
 	}
+	rvs := map[inventory.Key]string{}
 	r.mu.Lock()
 	for _, o := range res.Objects {
 		if o.Object == nil || o.HookType != "" {
 			continue
+		}
+		if o.Status != apply.StatusPruned {
+			rvs[o.Key] = o.Object.GetResourceVersion()
 		}
 		k := objKey(key, o.Key)
 		if o.Status == apply.StatusPruned {
@@ -137,6 +141,7 @@ func (r *Reconciler) runSync(ctx context.Context, orig, app *v1alpha1.Applicatio
 	if op.InitiatedBy.Automated {
 		r.lastAuto[key] = c.snapshot.Commit + "|" + c.specHash
 	}
+	r.appliedRVs[key] = rvs
 	r.mu.Unlock()
 	finished := metav1.Now()
 	state.FinishedAt = &finished
