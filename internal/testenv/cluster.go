@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -106,6 +107,7 @@ func (c *Cluster) startAPIServer(ctx context.Context) error {
 			"--endpoint-reconciler-type=none",
 			"--profiling=false",
 		}
+		args = append(args, strings.Fields(os.Getenv("TETHER_TESTENV_APISERVER_ARGS"))...)
 		p, err := startProcess("kube-apiserver", c.cp.bin("kube-apiserver"), args, c.dir, c.cp.opts.Detach)
 		if err != nil {
 			return err

@@ -10,5 +10,7 @@
 //
 // The programs are built into the repository's bin/ directory by
 // `make tools` (see hack/tools); TETHER_BIN_DIR overrides where they are
-// looked for.
+// looked for. TETHER_TESTENV_APISERVER_ARGS adds flags to every
+// kube-apiserver, for performance work only (e.g. "--profiling=true" to
+// read its CPU profile at /debug/pprof/profile).
 package testenv
