@@ -25,7 +25,10 @@ type Watcher struct {
 	mu        sync.Mutex
 	factory   dynamicinformer.DynamicSharedInformerFactory
 	informers map[schema.GroupVersionResource]cache.SharedIndexInformer
-	stop      chan struct{}
+	// handled is, per resource, the highest resourceVersion of an object
+	// whose change reached the event handlers, and so the cache.
+	handled map[schema.GroupVersionResource]uint64
+	stop    chan struct{}
 }
 
 // NewWatcher creates a watcher; onChange is called for every add, update
@@ -34,7 +37,7 @@ func NewWatcher(c *Client, onChange func(appLabel string, obj *unstructured.Unst
 	factory := dynamicinformer.NewFilteredDynamicSharedInformerFactory(c.Dynamic, 0, metav1.NamespaceAll, func(o *metav1.ListOptions) {
 		o.LabelSelector = inventory.AppLabel
 	})
-	return &Watcher{client: c, onChange: onChange, factory: factory, informers: map[schema.GroupVersionResource]cache.SharedIndexInformer{}, stop: make(chan struct{})}
+	return &Watcher{client: c, onChange: onChange, factory: factory, informers: map[schema.GroupVersionResource]cache.SharedIndexInformer{}, handled: map[schema.GroupVersionResource]uint64{}, stop: make(chan struct{})}
 }
 
 // Stop ends every informer.
@@ -56,9 +59,9 @@ func (w *Watcher) Ensure(ctx context.Context, gvr schema.GroupVersionResource) e
 		inf = w.factory.ForResource(gvr).Informer()
 		_ = inf.SetTransform(stripManagedFieldsNoise)
 		_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-			AddFunc:    func(o any) { w.notify(o, false) },
-			UpdateFunc: func(_, o any) { w.notify(o, false) },
-			DeleteFunc: func(o any) { w.notify(o, true) },
+			AddFunc:    func(o any) { w.notify(gvr, o, false) },
+			UpdateFunc: func(_, o any) { w.notify(gvr, o, false) },
+			DeleteFunc: func(o any) { w.notify(gvr, o, true) },
 		})
 		w.informers[gvr] = inf
 		go inf.Run(w.stop)
@@ -95,27 +98,40 @@ func (w *Watcher) Get(gvr schema.GroupVersionResource, namespace, name string) *
 	return o.(*unstructured.Unstructured)
 }
 
-// Behind reports whether the watch of gvr is known not to have delivered
-// resourceVersion rv yet (an object written at rv may be missing from the
-// cache only because of that). False when it cannot tell.
+// Behind reports whether the cache of gvr is known not to hold the changes
+// up to resourceVersion rv yet (an object written at rv may be missing from
+// it only because of that). It goes by the changes that reached the event
+// handlers: the watch's own last version runs ahead of the cache, which is
+// filled from a queue. False when it cannot tell.
 func (w *Watcher) Behind(gvr schema.GroupVersionResource, rv string) bool {
-	w.mu.Lock()
-	inf, ok := w.informers[gvr]
-	w.mu.Unlock()
-	if !ok {
+	want, err := strconv.ParseUint(rv, 10, 64)
+	if err != nil {
 		return false
 	}
-	last, errL := strconv.ParseUint(inf.LastSyncResourceVersion(), 10, 64)
-	want, errW := strconv.ParseUint(rv, 10, 64)
-	return errL == nil && errW == nil && last < want
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if _, ok := w.informers[gvr]; !ok {
+		return false
+	}
+	return w.handled[gvr] < want
 }
 
-func (w *Watcher) notify(o any, deleted bool) {
+func (w *Watcher) notify(gvr schema.GroupVersionResource, o any, deleted bool) {
 	if d, ok := o.(cache.DeletedFinalStateUnknown); ok {
 		o = d.Obj
 	}
 	u, ok := o.(*unstructured.Unstructured)
-	if !ok || w.onChange == nil {
+	if !ok {
+		return
+	}
+	if rv, err := strconv.ParseUint(u.GetResourceVersion(), 10, 64); err == nil {
+		w.mu.Lock()
+		if rv > w.handled[gvr] {
+			w.handled[gvr] = rv
+		}
+		w.mu.Unlock()
+	}
+	if w.onChange == nil {
 		return
 	}
 	w.onChange(u.GetLabels()[inventory.AppLabel], u, deleted)
