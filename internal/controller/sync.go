@@ -225,11 +225,15 @@ func (r *Reconciler) markRunning(ctx context.Context, orig, app *v1alpha1.Applic
 // far, for `tether app sync --watch`), and moves orig, the base of the
 // final status write, to what the server now holds.
 func (r *Reconciler) writeRunning(ctx context.Context, orig, app *v1alpha1.Application, state *v1alpha1.OperationState) {
-	base := app.DeepCopy()
-	base.Status.OperationState = orig.Status.OperationState.DeepCopy()
 	running := app.DeepCopy()
+	base := running.Status.DeepCopy()
+	base.OperationState = orig.Status.OperationState
 	running.Status.OperationState = state.DeepCopy()
-	if err := r.client.Status().Patch(ctx, running, client.MergeFrom(base)); err != nil {
+	patch, err := statusPatch(base, &running.Status)
+	if err == nil {
+		err = r.client.Status().Patch(ctx, running, client.RawPatch(types.MergePatchType, patch))
+	}
+	if err != nil {
 		fromCtx(ctx).WarnContext(ctx, "record running sync", "error", err.Error())
 		return
 	}
