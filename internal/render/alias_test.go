@@ -54,7 +54,7 @@ func TestRenderRefusesAliasBombs(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
 			start := time.Now()
-			_, err := Render(ctx, Request{Root: root, Source: tt.src, AppName: "app"}, DefaultOptions())
+			_, err := renderBoth(t, ctx, Request{Root: root, Source: tt.src, AppName: "app"}, DefaultOptions())
 			checkErr(t, err, tt.want)
 			if d := time.Since(start); d > 2*time.Second {
 				t.Errorf("refusing the alias bomb took %v", d)

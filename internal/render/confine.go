@@ -10,10 +10,14 @@ import (
 	"strings"
 )
 
-// snapshot is one render's view of the repository: its real root and the
-// budget of bytes and objects left.
+// snapshot is one render's view of the repository: its root, the files
+// below it, and the budget of bytes and objects left.
 type snapshot struct {
-	root    string // absolute and free of symlinks
+	root string // absolute and free of symlinks
+	// fsys holds the files: name "." is root. Every name passed to it is
+	// free of symlinks (resolve found them), so it is never asked to
+	// follow one.
+	fsys    fs.FS
 	opts    Options
 	read    int64
 	objects int
@@ -22,7 +26,17 @@ type snapshot struct {
 	inputs map[string]bool
 }
 
-func newSnapshot(root string, opts Options) (*snapshot, error) {
+// fsRoot is where a repository given as an fs.FS appears to be: paths
+// are absolute inside a render (kustomize wants them so), and an absolute
+// symlink target outside fsRoot leaves the repository.
+const fsRoot = "/repository"
+
+// newSnapshot opens the repository: fsys when it is not nil, else the
+// directory root on disk.
+func newSnapshot(root string, fsys fs.FS, opts Options) (*snapshot, error) {
+	if fsys != nil {
+		return &snapshot{root: fsRoot, fsys: fsys, opts: opts.withDefaults()}, nil
+	}
 	abs, err := filepath.Abs(root)
 	if err != nil {
 		return nil, fmt.Errorf("repository root %s: %w", root, err)
@@ -31,7 +45,23 @@ func newSnapshot(root string, opts Options) (*snapshot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("repository root %s: %w", root, plainError(err))
 	}
-	return &snapshot{root: real, opts: opts.withDefaults()}, nil
+	return &snapshot{root: real, fsys: os.DirFS(real), opts: opts.withDefaults()}, nil
+}
+
+// name is abs (clean, inside the root) as a name in fsys.
+func (s *snapshot) name(abs string) string {
+	if abs == s.root {
+		return "."
+	}
+	if s.root == string(filepath.Separator) {
+		return filepath.ToSlash(abs[1:])
+	}
+	return filepath.ToSlash(strings.TrimPrefix(abs, s.root+string(filepath.Separator)))
+}
+
+// stat follows symlinks; call it on resolved paths only.
+func (s *snapshot) stat(abs string) (fs.FileInfo, error) {
+	return fs.Stat(s.fsys, s.name(abs))
 }
 
 // within reports whether p is root or below it; both must be clean and
@@ -74,7 +104,7 @@ func (s *snapshot) resolve(abs string) (string, error) {
 			continue
 		}
 		next := filepath.Join(cur, c)
-		fi, err := os.Lstat(next)
+		fi, err := fs.Lstat(s.fsys, s.name(next))
 		if err != nil {
 			s.note(next) // creating it later changes the render
 			if errors.Is(err, fs.ErrNotExist) {
@@ -90,10 +120,11 @@ func (s *snapshot) resolve(abs string) (string, error) {
 		if links++; links > maxSymlinks {
 			return "", errors.New("too many levels of symbolic links")
 		}
-		target, err := os.Readlink(next)
+		target, err := fs.ReadLink(s.fsys, s.name(next))
 		if err != nil {
 			return "", plainError(err)
 		}
+		target = filepath.FromSlash(target)
 		if filepath.IsAbs(target) {
 			target = filepath.Clean(target)
 			if !within(s.root, target) {
@@ -147,7 +178,7 @@ func (s *snapshot) appDir(p string) (string, string, error) {
 	case err != nil:
 		return "", "", &Error{File: rel, Err: err}
 	}
-	fi, err := os.Stat(real)
+	fi, err := s.stat(real)
 	if err != nil {
 		return "", "", &Error{File: rel, Err: plainError(err)}
 	}

@@ -22,7 +22,7 @@ const (
 // wins (two of them are an error), then a Chart.yaml, then a kustomization
 // file; anything else is a directory.
 func DetectType(root, path string, src v1alpha1.ApplicationSource) (string, error) {
-	s, err := newSnapshot(root, DefaultOptions())
+	s, err := newSnapshot(root, nil, DefaultOptions())
 	if err != nil {
 		return "", err
 	}

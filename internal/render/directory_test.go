@@ -74,7 +74,7 @@ func TestRenderDirectory(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			req := Request{Root: "testdata/dir", Source: v1alpha1.ApplicationSource{Path: tt.path, Directory: tt.dir}}
-			res, err := Render(context.Background(), req, DefaultOptions())
+			res, err := renderBoth(t, context.Background(), req, DefaultOptions())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -90,7 +90,7 @@ func TestRenderDirectory(t *testing.T) {
 
 func TestRenderDirectoryKeepsValuesTyped(t *testing.T) {
 	req := Request{Root: "testdata/dir", Source: v1alpha1.ApplicationSource{Path: "flat"}}
-	res, err := Render(context.Background(), req, DefaultOptions())
+	res, err := renderBoth(t, context.Background(), req, DefaultOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +184,7 @@ func TestRenderDirectoryErrors(t *testing.T) {
 			if opts.MaxFileBytes == 0 {
 				opts = DefaultOptions()
 			}
-			res, err := Render(context.Background(), req, opts)
+			res, err := renderBoth(t, context.Background(), req, opts)
 			if res != nil {
 				t.Errorf("Render returned a result with its error: %v", describe(res.Objects))
 			}
@@ -242,9 +242,18 @@ func TestRenderDirectorySymlinks(t *testing.T) {
 			want:   []string{"ConfigMap /app", "ConfigMap /db", "ConfigMap /extra", "ConfigMap /skip-me", "ConfigMap /nested"},
 		},
 		{
-			name:   "a symlink that is not a manifest is ignored",
+			// Where it points is not looked at, so it is refused even
+			// when it would not be read (as Argo CD refuses out-of-bounds
+			// symlinks).
+			name:   "a symlink that is not a manifest but leaves the repository is refused",
 			link:   "README",
 			target: func(string) string { return outside },
+			err:    &wantErr{file: "glob/README", is: ErrPathEscapes, contains: "glob/README: path escapes the repository"},
+		},
+		{
+			name:   "a dangling symlink inside the repository that is not a manifest is ignored",
+			link:   "README",
+			target: func(string) string { return "missing.txt" },
 			want:   []string{"ConfigMap /app", "ConfigMap /db", "ConfigMap /extra", "ConfigMap /skip-me", "ConfigMap /nested"},
 		},
 	}
@@ -253,7 +262,7 @@ func TestRenderDirectorySymlinks(t *testing.T) {
 			root := copyTree(t, "testdata/dir")
 			symlink(t, tt.target(root), filepath.Join(root, "glob", tt.link))
 			req := Request{Root: root, Source: v1alpha1.ApplicationSource{Path: "glob", Directory: &v1alpha1.ApplicationSourceDirectory{Recurse: true}}}
-			res, err := Render(context.Background(), req, DefaultOptions())
+			res, err := renderBoth(t, context.Background(), req, DefaultOptions())
 			if tt.err != nil {
 				checkErr(t, err, *tt.err)
 				if err != nil && strings.Contains(err.Error(), root) {
@@ -275,6 +284,6 @@ func TestRenderDirectorySymlinkedAppPathOutsideIsRefused(t *testing.T) {
 	root := copyTree(t, "testdata/dir")
 	symlink(t, t.TempDir(), filepath.Join(root, "elsewhere"))
 	req := Request{Root: root, Source: v1alpha1.ApplicationSource{Path: "elsewhere"}}
-	_, err := Render(context.Background(), req, DefaultOptions())
+	_, err := renderBoth(t, context.Background(), req, DefaultOptions())
 	checkErr(t, err, wantErr{file: "elsewhere", is: ErrPathEscapes, contains: "path escapes the repository"})
 }

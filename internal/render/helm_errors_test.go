@@ -98,7 +98,7 @@ func TestRenderHelmErrors(t *testing.T) {
 				tt.setup(t, root)
 			}
 			req := Request{Root: root, Source: v1alpha1.ApplicationSource{Path: tt.path, Helm: tt.helm}, AppName: "shop"}
-			_, err := Render(context.Background(), req, DefaultOptions())
+			_, err := renderBoth(t, context.Background(), req, DefaultOptions())
 			checkErr(t, err, tt.want)
 		})
 	}

@@ -141,7 +141,7 @@ func TestRenderHelm(t *testing.T) {
 				AppName:   "shop",
 				Namespace: "prod",
 			}
-			res, err := Render(context.Background(), req, DefaultOptions())
+			res, err := renderBoth(t, context.Background(), req, DefaultOptions())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -172,7 +172,7 @@ func TestRenderHelm(t *testing.T) {
 
 func TestRenderHelmKeepsHookAnnotations(t *testing.T) {
 	req := Request{Root: "testdata/helm", Source: v1alpha1.ApplicationSource{Path: "charts/api"}, AppName: "shop"}
-	res, err := Render(context.Background(), req, DefaultOptions())
+	res, err := renderBoth(t, context.Background(), req, DefaultOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +211,7 @@ func TestRenderHelmCapabilities(t *testing.T) {
 				tt.opts(&opts)
 			}
 			req := Request{Root: "testdata/helm", Source: v1alpha1.ApplicationSource{Path: "charts/api", Helm: tt.helm}, AppName: "shop"}
-			res, err := Render(context.Background(), req, opts)
+			res, err := renderBoth(t, context.Background(), req, opts)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,13 +1,16 @@
 package render
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"reflect"
 	"testing"
+	"testing/fstest"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
@@ -100,4 +103,84 @@ func symlink(t *testing.T, target, link string) {
 	if err := os.Symlink(target, link); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// renderBoth renders req from its directory on disk and again from the same
+// files held in an fs.FS (as a Git snapshot is read), fails the test when
+// the two renders disagree, and returns the first.
+func renderBoth(t *testing.T, ctx context.Context, req Request, opts Options) (*Result, error) {
+	t.Helper()
+	res, err := Render(ctx, req, opts)
+	inMem := req
+	inMem.FS = loadMapFS(t, req.Root)
+	res2, err2 := Render(ctx, inMem, opts)
+	if (err == nil) != (err2 == nil) {
+		t.Fatalf("from disk: %v; from an fs.FS: %v", err, err2)
+	}
+	if err != nil {
+		var fe, fe2 *Error
+		if errors.As(err, &fe) != errors.As(err2, &fe2) || (fe != nil && fe.File != fe2.File) {
+			t.Errorf("errors name different files: from disk %q, from an fs.FS %q", err, err2)
+		}
+		for _, sentinel := range []error{ErrPathEscapes, fs.ErrNotExist} {
+			if errors.Is(err, sentinel) != errors.Is(err2, sentinel) {
+				t.Errorf("errors differ on %v: from disk %q, from an fs.FS %q", sentinel, err, err2)
+			}
+		}
+		return res, err
+	}
+	if res.Type != res2.Type || !reflect.DeepEqual(res.Inputs, res2.Inputs) {
+		t.Errorf("from disk %s %q, from an fs.FS %s %q", res.Type, res.Inputs, res2.Type, res2.Inputs)
+	}
+	if len(res.Objects) != len(res2.Objects) {
+		t.Fatalf("from disk %q, from an fs.FS %q", describe(res.Objects), describe(res2.Objects))
+	}
+	for i := range res.Objects {
+		if !reflect.DeepEqual(res.Objects[i].Object, res2.Objects[i].Object) {
+			t.Errorf("object %d: from disk %v, from an fs.FS %v", i, res.Objects[i].Object, res2.Objects[i].Object)
+		}
+	}
+	return res, err
+}
+
+// loadMapFS reads the tree at root, symlinks included, into memory. An
+// absolute link into root points at the same place under fsRoot.
+func loadMapFS(t *testing.T, root string) fstest.MapFS {
+	t.Helper()
+	root, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := fstest.MapFS{}
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || p == root {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		name := filepath.ToSlash(rel)
+		switch {
+		case d.Type()&fs.ModeSymlink != 0:
+			target, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			if within(root, target) {
+				target = fsRoot + strings.TrimPrefix(target, root)
+			}
+			m[name] = &fstest.MapFile{Data: []byte(filepath.ToSlash(target)), Mode: fs.ModeSymlink | 0o777}
+		case d.IsDir():
+			m[name] = &fstest.MapFile{Mode: fs.ModeDir | 0o755}
+		default:
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			m[name] = &fstest.MapFile{Data: data, Mode: 0o644}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

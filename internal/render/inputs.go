@@ -2,7 +2,6 @@ package render
 
 import (
 	"path"
-	"path/filepath"
 	"slices"
 )
 
@@ -57,12 +56,4 @@ func minimizeInputs(set map[string]bool) []string {
 	}
 	slices.Sort(out)
 	return out
-}
-
-// noteLink records where the directory entry abs, a symlink the walk only
-// looked at (to tell a directory from a file), leads: what it points to
-// decides whether it is descended into or read. Errors are left to whoever
-// reads it.
-func (s *snapshot) noteLink(abs string) {
-	_, _ = s.resolve(filepath.Clean(abs))
 }

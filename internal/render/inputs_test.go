@@ -234,7 +234,7 @@ func TestRenderInputs(t *testing.T) {
 				tt.setup(t, root)
 			}
 			req := Request{Root: root, Source: tt.src, AppName: "shop", Namespace: "prod"}
-			res, err := Render(context.Background(), req, DefaultOptions())
+			res, err := renderBoth(t, context.Background(), req, DefaultOptions())
 			if tt.wantErr != "" {
 				checkErr(t, err, wantErr{contains: tt.wantErr})
 				return

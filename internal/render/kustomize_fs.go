@@ -13,13 +13,12 @@ import (
 // errReadOnly refuses every write kustomize might attempt on the snapshot.
 var errReadOnly = errors.New("the repository snapshot is read-only")
 
-// confinedFS is the filesystem kustomize sees: the snapshot on disk, read
-// only, where every path must resolve inside the root, plus an overlay of
-// edited files (the kustomization carrying the Application's overrides).
+// confinedFS is the filesystem kustomize sees: the snapshot, read only,
+// where every path must resolve inside the root, plus an overlay of edited
+// files (the kustomization carrying the Application's overrides).
 type confinedFS struct {
 	ctx     context.Context
 	s       *snapshot
-	disk    filesys.FileSystem
 	overlay map[string][]byte // real absolute path -> edited content
 	cache   map[string][]byte // real absolute path -> content already read
 	// violation is the first file refused for escaping the root or for
@@ -31,7 +30,7 @@ type confinedFS struct {
 var _ filesys.FileSystem = (*confinedFS)(nil)
 
 func newConfinedFS(ctx context.Context, s *snapshot) *confinedFS {
-	return &confinedFS{ctx: ctx, s: s, disk: filesys.MakeFsOnDisk(), overlay: map[string][]byte{}, cache: map[string][]byte{}}
+	return &confinedFS{ctx: ctx, s: s, overlay: map[string][]byte{}, cache: map[string][]byte{}}
 }
 
 // check resolves p and refuses it when it leaves the root, recording the
@@ -69,7 +68,11 @@ func (c *confinedFS) Open(p string) (filesys.File, error) {
 
 func (c *confinedFS) IsDir(p string) bool {
 	real, err := c.check(p)
-	return err == nil && c.disk.IsDir(real)
+	if err != nil {
+		return false
+	}
+	fi, err := c.s.stat(real)
+	return err == nil && fi.IsDir()
 }
 
 func (c *confinedFS) ReadDir(p string) ([]string, error) {
@@ -77,7 +80,15 @@ func (c *confinedFS) ReadDir(p string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return c.disk.ReadDir(real)
+	entries, err := fs.ReadDir(c.s.fsys, c.s.name(real))
+	if err != nil {
+		return nil, plainError(err)
+	}
+	names := make([]string, len(entries))
+	for i, e := range entries {
+		names[i] = e.Name()
+	}
+	return names, nil
 }
 
 func (c *confinedFS) CleanedAbs(p string) (filesys.ConfirmedDir, string, error) {
@@ -88,7 +99,16 @@ func (c *confinedFS) CleanedAbs(p string) (filesys.ConfirmedDir, string, error) 
 		}
 		return "", "", err
 	}
-	return c.disk.CleanedAbs(real)
+	// real is free of symlinks: a directory is its own confirmed
+	// directory, a file is its directory and its name.
+	if c.IsDir(real) {
+		return filesys.ConfirmedDir(real), "", nil
+	}
+	dir := filepath.Dir(real)
+	if dir == real || !c.IsDir(dir) {
+		return "", "", errors.New(c.s.rel(real) + ": not in a directory")
+	}
+	return filesys.ConfirmedDir(dir), filepath.Base(real), nil
 }
 
 func (c *confinedFS) Exists(p string) bool {
@@ -103,12 +123,18 @@ func (c *confinedFS) Glob(pattern string) ([]string, error) {
 	if _, err := c.check(globBase(pattern)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
-	matches, err := c.disk.Glob(pattern)
+	pattern = filepath.Clean(pattern)
+	if !within(c.s.root, globBase(pattern)) {
+		return nil, nil
+	}
+	names, err := fs.Glob(c.s.fsys, c.s.name(pattern))
 	if err != nil {
 		return nil, err
 	}
-	for _, m := range matches {
-		if _, err := c.check(m); err != nil {
+	matches := make([]string, len(names))
+	for i, n := range names {
+		matches[i] = filepath.Join(c.s.root, filepath.FromSlash(n))
+		if _, err := c.check(matches[i]); err != nil {
 			return nil, err
 		}
 	}
@@ -165,11 +191,33 @@ func (c *confinedFS) load(abs, name string) ([]byte, error) {
 	return data, nil
 }
 
+// Walk walks p like filepath.Walk: symlinks below p are reported, not
+// followed; files it reports are read through ReadFile, which checks them.
 func (c *confinedFS) Walk(p string, walkFn filepath.WalkFunc) error {
-	if _, err := c.check(p); err != nil {
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(c.s.root, p)
+	}
+	p = filepath.Clean(p)
+	real, err := c.check(p)
+	if err != nil {
 		return err
 	}
-	// filepath.Walk does not follow symlinks; files it reports are read
-	// through ReadFile, which checks them.
-	return c.disk.Walk(p, walkFn)
+	base := c.s.name(real)
+	return fs.WalkDir(c.s.fsys, base, func(name string, d fs.DirEntry, err error) error {
+		at := p
+		if name != base {
+			at = filepath.Join(p, filepath.FromSlash(strings.TrimPrefix(name, base+"/")))
+			if base == "." {
+				at = filepath.Join(p, filepath.FromSlash(name))
+			}
+		}
+		if err != nil {
+			return walkFn(at, nil, plainError(err))
+		}
+		info, err := d.Info()
+		if err != nil {
+			return walkFn(at, nil, plainError(err))
+		}
+		return walkFn(at, info, nil)
+	})
 }

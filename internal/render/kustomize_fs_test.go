@@ -12,7 +12,7 @@ import (
 func TestConfinedFSRefusesPathsOutsideTheRoot(t *testing.T) {
 	root := copyTree(t, "testdata/kustomize")
 	symlink(t, "/etc/hostname", filepath.Join(root, "apps/api/base/link.yaml"))
-	s, err := newSnapshot(root, DefaultOptions())
+	s, err := newSnapshot(root, nil, DefaultOptions())
 	if err != nil {
 		t.Fatal(err)
 	}

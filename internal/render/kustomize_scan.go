@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -98,7 +97,7 @@ func (c *confinedFS) scanKustomization(dir string, seen map[string]bool) error {
 			if target == "" {
 				continue
 			}
-			if fi, err := os.Stat(target); err == nil && fi.IsDir() {
+			if fi, err := s.stat(target); err == nil && fi.IsDir() {
 				if err := c.scanKustomization(filepath.Join(dir, ref), seen); err != nil {
 					return err
 				}

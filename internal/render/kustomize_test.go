@@ -76,7 +76,7 @@ func TestRenderKustomize(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			req := Request{Root: "testdata/kustomize", Source: v1alpha1.ApplicationSource{Path: tt.path, Kustomize: tt.kustomize}}
-			res, err := Render(context.Background(), req, DefaultOptions())
+			res, err := renderBoth(t, context.Background(), req, DefaultOptions())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -103,7 +103,7 @@ func TestRenderKustomizeCommonLabelsAndAnnotations(t *testing.T) {
 			CommonAnnotations: map[string]string{"owner": "alice"},
 		},
 	}}
-	res, err := Render(context.Background(), req, DefaultOptions())
+	res, err := renderBoth(t, context.Background(), req, DefaultOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +230,7 @@ func TestRenderKustomizeErrors(t *testing.T) {
 				tt.setup(t, root)
 			}
 			req := Request{Root: root, Source: v1alpha1.ApplicationSource{Path: tt.path, Kustomize: &v1alpha1.ApplicationSourceKustomize{}}}
-			_, err := Render(context.Background(), req, DefaultOptions())
+			_, err := renderBoth(t, context.Background(), req, DefaultOptions())
 			checkErr(t, err, tt.want)
 		})
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 )
 
 // readFile reads the file at abs (named name in errors) after checking that
@@ -16,7 +15,7 @@ func (s *snapshot) readFile(abs, name string) ([]byte, error) {
 	if err != nil {
 		return nil, &Error{File: name, Err: err}
 	}
-	fi, err := os.Stat(real)
+	fi, err := s.stat(real)
 	if err != nil {
 		return nil, &Error{File: name, Err: plainError(err)}
 	}
@@ -26,7 +25,7 @@ func (s *snapshot) readFile(abs, name string) ([]byte, error) {
 	if err := s.charge(name, fi.Size()); err != nil {
 		return nil, err
 	}
-	f, err := os.Open(real)
+	f, err := s.fsys.Open(s.name(real))
 	if err != nil {
 		return nil, &Error{File: name, Err: plainError(err)}
 	}

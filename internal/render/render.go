@@ -2,6 +2,7 @@ package render
 
 import (
 	"context"
+	"io/fs"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -13,6 +14,10 @@ type Request struct {
 	// Root is the repository checkout, a read-only snapshot; nothing outside
 	// it is ever read.
 	Root string
+	// FS, when set, holds the repository instead of Root (a Git tree read
+	// in place). Symlinks in it are followed by the render, which keeps them
+	// inside the repository; FS must implement fs.ReadLinkFS.
+	FS fs.FS
 	// Source is the Application's source; its Path is relative to Root.
 	Source v1alpha1.ApplicationSource
 	// AppName is the default Helm release name.
@@ -50,7 +55,7 @@ type Result struct {
 // Render renders req.Source from the snapshot at req.Root. Errors about a
 // file are *Error, naming the file relative to Root.
 func Render(ctx context.Context, req Request, opts Options) (*Result, error) {
-	s, err := newSnapshot(req.Root, opts)
+	s, err := newSnapshot(req.Root, req.FS, opts)
 	if err != nil {
 		return nil, err
 	}

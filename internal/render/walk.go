@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 )
@@ -24,14 +23,15 @@ func (s *snapshot) walk(ctx context.Context, dir string, visit visitFunc) error 
 		return &Error{File: s.rel(dir), Err: err}
 	}
 	seen := map[string]bool{real: true}
-	return s.walkDir(ctx, dir, "", seen, visit)
+	return s.walkDir(ctx, dir, real, "", seen, visit)
 }
 
-func (s *snapshot) walkDir(ctx context.Context, dir, rel string, seen map[string]bool, visit visitFunc) error {
+// walkDir lists real, the resolved location of dir.
+func (s *snapshot) walkDir(ctx context.Context, dir, real, rel string, seen map[string]bool, visit visitFunc) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	entries, err := os.ReadDir(dir)
+	entries, err := fs.ReadDir(s.fsys, s.name(real))
 	if err != nil {
 		return &Error{File: s.rel(dir), Err: plainError(err)}
 	}
@@ -40,11 +40,18 @@ func (s *snapshot) walkDir(ctx context.Context, dir, rel string, seen map[string
 		entryRel := path.Join(rel, e.Name())
 		isDir := e.IsDir()
 		if e.Type()&fs.ModeSymlink != 0 {
-			s.noteLink(abs)
-			// A dangling or unreadable link counts as a file: reading it
-			// reports the problem if the visitor wants it.
-			if fi, err := os.Stat(abs); err == nil {
-				isDir = fi.IsDir()
+			// Where the link leads decides whether it is descended into
+			// or read; a link leaving the repository is refused here,
+			// whatever it points to. A dangling link counts as a file:
+			// reading it reports the problem if the visitor wants it.
+			target, err := s.resolve(abs)
+			switch {
+			case err == nil:
+				if fi, err := s.stat(target); err == nil {
+					isDir = fi.IsDir()
+				}
+			case errors.Is(err, ErrPathEscapes):
+				return &Error{File: s.rel(abs), Err: err}
 			}
 		}
 		descend, err := visit(entryRel, abs, isDir)
@@ -65,7 +72,7 @@ func (s *snapshot) walkDir(ctx context.Context, dir, rel string, seen map[string
 			continue
 		}
 		seen[realDir] = true
-		if err := s.walkDir(ctx, abs, entryRel, seen, visit); err != nil {
+		if err := s.walkDir(ctx, abs, realDir, entryRel, seen, visit); err != nil {
 			return err
 		}
 	}
