@@ -3,7 +3,6 @@ package appset
 import (
 	"context"
 	"io/fs"
-	"os"
 	"time"
 
 	"github.com/tether-gitops/tether/internal/source"
@@ -41,5 +40,5 @@ func (s *SourceRepos) Open(ctx context.Context, repoURL, revision string) (fs.FS
 	if err != nil {
 		return nil, "", err
 	}
-	return os.DirFS(snap.Dir), snap.Commit, nil
+	return snap.FS, snap.Commit, nil
 }

@@ -72,7 +72,7 @@ func (c *renderCache) render(ctx context.Context, hasher contentHasher, appKey s
 		}
 	}
 	if !hit {
-		res, err := render.Render(ctx, render.Request{Root: snap.Dir, Source: src, AppName: appName, Namespace: namespace}, render.DefaultOptions())
+		res, err := render.Render(ctx, render.Request{FS: snap.FS, Source: src, AppName: appName, Namespace: namespace}, render.DefaultOptions())
 		e = renderEntry{spec: spec, commit: snap.Commit, err: err}
 		if res != nil {
 			e.typ, e.objects, e.inputs = res.Type, res.Objects, res.Inputs

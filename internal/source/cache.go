@@ -22,7 +22,7 @@ const errorReuse = 5 * time.Second
 
 // Options configure a Cache.
 type Options struct {
-	// Dir holds bare repositories and snapshots.
+	// Dir holds the bare repositories.
 	Dir string
 	// Timeout bounds one remote operation (ref listing or fetch).
 	Timeout time.Duration
@@ -71,6 +71,9 @@ func NewCache(opts Options) (*Cache, error) {
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("source cache %s: %w", opts.Dir, err)
 	}
+	// Earlier versions checked commits out under snapshots/; nothing reads
+	// them any more.
+	_ = os.RemoveAll(filepath.Join(opts.Dir, "snapshots"))
 	return &Cache{opts: opts, repos: map[string]*repoEntry{}}, nil
 }
 

@@ -21,7 +21,7 @@ func (e *repoEntry) open() (*git.Repository, error) {
 		return e.repo, nil // kept open: its pack index is read once
 	}
 	// Up to a few pack files stay open: without that, every object read
-	// (thousands per checkout) opens and closes its pack file again.
+	// (thousands per rendered commit) opens and closes its pack file again.
 	st := filesystem.NewStorageWithOptions(osfs.New(e.dir), cache.NewObjectLRUDefault(), filesystem.Options{MaxOpenDescriptors: 4})
 	r, err := git.Open(st, nil)
 	if err == nil {

@@ -3,17 +3,12 @@ package source
 import (
 	"context"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
+	"io/fs"
 	"strings"
 	"time"
-
-	"github.com/go-git/go-git/v5/plumbing/filemode"
-	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
-// Snapshot is an immutable checkout of one commit. Dir must not be written.
+// Snapshot is an immutable view of one commit.
 type Snapshot struct {
 	RepoURL string
 	Commit  string
@@ -21,7 +16,12 @@ type Snapshot struct {
 	Author  string
 	Message string
 	Time    time.Time
-	Dir     string
+	// FS is the commit's tree, read-only and read lazily from the cached
+	// repository. It also implements fs.StatFS, fs.ReadDirFS,
+	// fs.ReadFileFS and fs.ReadLinkFS, follows symbolic links only inside
+	// the tree (ErrLinkEscapes otherwise) and leaves out submodules. Every
+	// entry's ModTime is Time. It is safe for concurrent use.
+	FS fs.FS
 }
 
 // Subject is the first line of the commit message.
@@ -30,9 +30,10 @@ func (s *Snapshot) Subject() string {
 	return subject
 }
 
-// Snapshot returns the checkout of commit, fetching and extracting it the
-// first time. Snapshots are shared: every app at the same commit of the same
-// repository reads the same directory.
+// Snapshot returns the snapshot of commit, fetching it the first time.
+// Besides a fetch, nothing is written to disk: files are read from the
+// cached repository when used. Snapshots are shared: every app at the same
+// commit of the same repository reads the same one.
 func (c *Cache) Snapshot(ctx context.Context, url, commit string, creds *Credentials) (*Snapshot, error) {
 	e := c.entry(url)
 	e.snapMu.Lock()
@@ -44,11 +45,11 @@ func (c *Cache) Snapshot(ctx context.Context, url, commit string, creds *Credent
 	if err != nil {
 		return nil, err
 	}
-	dir := filepath.Join(c.opts.Dir, "snapshots", filepath.Base(e.dir)+"-"+commit)
-	if _, err := os.Stat(dir); err != nil {
-		if err := extract(cm, dir); err != nil {
-			return nil, fmt.Errorf("repository %s: check out %s: %w", RedactURL(url), commit, err)
-		}
+	e.mu.Lock()
+	_, err = e.tree(cm.TreeHash) // fails early on a broken cache
+	e.mu.Unlock()
+	if err != nil {
+		return nil, fmt.Errorf("repository %s: commit %s: read tree: %w", RedactURL(url), commit, err)
 	}
 	s := &Snapshot{
 		RepoURL: url,
@@ -56,69 +57,8 @@ func (c *Cache) Snapshot(ctx context.Context, url, commit string, creds *Credent
 		Author:  fmt.Sprintf("%s <%s>", cm.Author.Name, cm.Author.Email),
 		Message: cm.Message,
 		Time:    cm.Author.When,
-		Dir:     dir,
+		FS:      &treeFS{e: e, root: cm.TreeHash, mtime: cm.Author.When},
 	}
 	e.snapshot[commit] = s
 	return s, nil
-}
-
-// extract writes the tree of cm into dir through a temporary directory
-// renamed into place, so a half-written snapshot is never seen.
-func extract(cm *object.Commit, dir string) error {
-	tree, err := cm.Tree()
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.MkdirTemp(filepath.Dir(dir), ".tmp-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(tmp)
-	err = tree.Files().ForEach(func(f *object.File) error {
-		dst := filepath.Join(tmp, filepath.FromSlash(f.Name))
-		if !strings.HasPrefix(dst, tmp+string(filepath.Separator)) {
-			return fmt.Errorf("file %s: path escapes the checkout", f.Name)
-		}
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return err
-		}
-		switch f.Mode {
-		case filemode.Symlink:
-			target, err := f.Contents()
-			if err != nil {
-				return err
-			}
-			return os.Symlink(target, dst)
-		case filemode.Submodule:
-			return nil
-		}
-		perm := os.FileMode(0o444)
-		if f.Mode == filemode.Executable {
-			perm = 0o555
-		}
-		rd, err := f.Reader()
-		if err != nil {
-			return err
-		}
-		defer rd.Close()
-		out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_EXCL, perm)
-		if err != nil {
-			return err
-		}
-		if _, err := io.Copy(out, rd); err != nil {
-			out.Close()
-			return err
-		}
-		return out.Close()
-	})
-	if err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, dir); err != nil && !os.IsExist(err) {
-		return err
-	}
-	return nil
 }

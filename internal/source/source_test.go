@@ -2,8 +2,7 @@ package source
 
 import (
 	"context"
-	"os"
-	"path/filepath"
+	"io/fs"
 	"strings"
 	"testing"
 	"time"
@@ -68,7 +67,7 @@ func TestSnapshotOverEveryTransport(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			b, err := os.ReadFile(filepath.Join(snap.Dir, "apps/api/cm.yaml"))
+			b, err := fs.ReadFile(snap.FS, "apps/api/cm.yaml")
 			if err != nil || string(b) != "kind: ConfigMap\n" {
 				t.Fatalf("snapshot file = %q, %v", b, err)
 			}
@@ -129,7 +128,7 @@ func TestResolveRevisions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b, _ := os.ReadFile(filepath.Join(snap.Dir, "a.yaml")); string(b) != "a" {
+	if b, _ := fs.ReadFile(snap.FS, "a.yaml"); string(b) != "a" {
 		t.Errorf("old snapshot holds %q", b)
 	}
 }

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -226,5 +227,55 @@ spec:
 	e.waitApp(t, "unknown", "unknown field condition", hasCondition(v1alpha1.ConditionUnsupportedField, "spec.source.frobnicate"))
 	if configMap(t, dest, "x") != nil {
 		t.Fatal("an app with an unsupported field was synced")
+	}
+}
+
+// TestSymlinksInGit: the repository is read from Git, not from a checkout;
+// a symlink inside it is followed, one leaving it refuses the render.
+func TestSymlinksInGit(t *testing.T) {
+	e := startTether(t)
+	dest := destNamespace(t)
+	commit := func(entries ...gitserver.Entry) *gitserver.Repo {
+		repo := newRepo(t, gitserver.Anonymous, nil)
+		if _, err := repo.CommitEntries("main", entries, nil, "layout with links"); err != nil {
+			t.Fatal(err)
+		}
+		return repo
+	}
+	inside := commit(
+		gitserver.Entry{Path: "shared/cm.yaml", Data: cmYAML("linked", "v1")},
+		gitserver.Entry{Path: "shared/more/cm2.yaml", Data: cmYAML("linked-dir", "v1")},
+		gitserver.Entry{Path: "app/cm.yaml", Data: "../shared/cm.yaml", Mode: os.ModeSymlink},
+		gitserver.Entry{Path: "app/more", Data: "../shared/more", Mode: os.ModeSymlink},
+	)
+	escaping := commit(
+		gitserver.Entry{Path: "app/good.yaml", Data: cmYAML("not-applied", "v1")},
+		gitserver.Entry{Path: "app/passwd.yaml", Data: "/etc/passwd", Mode: os.ModeSymlink},
+	)
+	climbing := commit(
+		gitserver.Entry{Path: "app/good.yaml", Data: cmYAML("not-applied-2", "v1")},
+		gitserver.Entry{Path: "app/up", Data: "../../..", Mode: os.ModeSymlink},
+	)
+	e.createApp(t, strings.Replace(named("links"), "path: app}", "path: app, directory: {recurse: true}}", 1), inside.HTTPURL(), dest)
+	e.createApp(t, named("abs-link"), escaping.HTTPURL(), dest)
+	e.createApp(t, named("climbing-link"), climbing.HTTPURL(), dest)
+
+	t.Run("links inside the repository are followed", func(t *testing.T) {
+		e.waitApp(t, "links", "Synced and Healthy", syncedHealthy(""))
+		for _, n := range []string{"linked", "linked-dir"} {
+			if configMap(t, dest, n) == nil {
+				t.Errorf("ConfigMap %s behind a symlink was not applied", n)
+			}
+		}
+	})
+	for name, file := range map[string]string{"abs-link": "app/passwd.yaml", "climbing-link": "app/up"} {
+		t.Run(name+" is refused, naming the link", func(t *testing.T) {
+			e.waitApp(t, name, "render error naming "+file, hasCondition(v1alpha1.ConditionComparisonError, file+": path escapes the repository"))
+		})
+	}
+	for _, n := range []string{"not-applied", "not-applied-2"} {
+		if configMap(t, dest, n) != nil {
+			t.Errorf("ConfigMap %s was applied although its render failed", n)
+		}
 	}
 }

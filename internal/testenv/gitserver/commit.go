@@ -14,15 +14,27 @@ import (
 // Author names the author and committer of a commit.
 type Author struct{ Name, Email string }
 
-// defaultAuthor is the author of commits made by Commit, CommitDir and Tag:
-// "Test Author <author@example.test>".
+// defaultAuthor is the author of commits made by Commit, CommitEntries,
+// CommitDir and Tag: "Test Author <author@example.test>".
 var defaultAuthor = Author{Name: "Test Author", Email: "author@example.test"}
 
 // fileEntry is one file to write in a commit; path is slash-separated.
+// A mode with os.ModeSymlink makes a symbolic link to data.
 type fileEntry struct {
 	path string
 	data []byte
 	mode os.FileMode
+}
+
+// Entry is one path written by CommitEntries.
+type Entry struct {
+	// Path is slash-separated and may name subdirectories.
+	Path string
+	// Data is the content; for a symbolic link, its target.
+	Data string
+	// Mode is 0 or 0o644 for a regular file, a mode with an executable bit
+	// for an executable, or os.ModeSymlink for a symbolic link.
+	Mode os.FileMode
 }
 
 // Commit writes files (path → content; paths are slash-separated and may
@@ -45,6 +57,29 @@ func (r *Repo) CommitAs(author Author, branch string, files map[string]string, r
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].path < entries[j].path })
 	return r.write(author, branch, entries, remove, msg)
+}
+
+// CommitEntries is Commit with modes: it writes regular files,
+// executables and symbolic links. A path that holds a link or file is
+// replaced, never written through.
+func (r *Repo) CommitEntries(branch string, entries []Entry, remove []string, msg string) (string, error) {
+	files := make([]fileEntry, 0, len(entries))
+	for _, e := range entries {
+		mode := os.FileMode(0o644)
+		switch {
+		case e.Mode&os.ModeType == os.ModeSymlink:
+			if e.Data == "" {
+				return "", fmt.Errorf("repo %q: commit to %q: symbolic link %q has no target", r.name, branch, e.Path)
+			}
+			mode = os.ModeSymlink
+		case e.Mode&os.ModeType != 0:
+			return "", fmt.Errorf("repo %q: commit to %q: %q: unsupported mode %v", r.name, branch, e.Path, e.Mode)
+		case e.Mode&0o111 != 0:
+			mode = 0o755
+		}
+		files = append(files, fileEntry{path: e.Path, data: []byte(e.Data), mode: mode})
+	}
+	return r.write(defaultAuthor, branch, files, remove, msg)
 }
 
 // CommitDir copies the files under srcDir into destPath ("" is the
@@ -136,6 +171,9 @@ func (r *Repo) write(author Author, branch string, files []fileEntry, remove []s
 		return fail(err)
 	}
 	for _, p := range removals {
+		if underLink(work, p) {
+			return fail(fmt.Errorf("remove %q: a parent directory is a symbolic link", filepath.ToSlash(p)))
+		}
 		full := filepath.Join(work, p)
 		if _, err := os.Lstat(full); err != nil {
 			return fail(fmt.Errorf("remove %q: %w", filepath.ToSlash(p), err))
@@ -145,9 +183,23 @@ func (r *Repo) write(author Author, branch string, files []fileEntry, remove []s
 		}
 	}
 	for _, f := range files {
+		if underLink(work, f.path) {
+			return fail(fmt.Errorf("write %q: a parent directory is a symbolic link", filepath.ToSlash(f.path)))
+		}
 		full := filepath.Join(work, f.path)
 		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
 			return fail(err)
+		}
+		if fi, err := os.Lstat(full); err == nil && (fi.Mode()&os.ModeSymlink != 0 || f.mode&os.ModeSymlink != 0) {
+			if err := os.Remove(full); err != nil {
+				return fail(err)
+			}
+		}
+		if f.mode&os.ModeSymlink != 0 {
+			if err := os.Symlink(string(f.data), full); err != nil {
+				return fail(err)
+			}
+			continue
 		}
 		if err := os.WriteFile(full, f.data, f.mode); err != nil {
 			return fail(err)
@@ -224,6 +276,17 @@ func (r *Repo) checkout(branch string) (string, error) {
 		}
 	}
 	return r.workDir, nil
+}
+
+// underLink reports whether a parent directory of p (relative to work) is
+// a symbolic link in the work clone.
+func underLink(work, p string) bool {
+	for d := filepath.Dir(p); d != "." && d != string(filepath.Separator); d = filepath.Dir(d) {
+		if fi, err := os.Lstat(filepath.Join(work, d)); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // localPath checks a slash-separated path inside the repository and

@@ -21,10 +21,11 @@
 // one authorized ed25519 client key, whose private half ClientPrivateKey
 // returns. KnownHosts returns the matching known_hosts line.
 //
-// Repo's write helpers (Commit, CommitAs, CommitDir, Tag) change a
-// repository the way a person would: they commit in a private work clone
-// and push to the bare repository through its path on disk, so they do not
-// show up in the request counters that Requests reports.
+// Repo's write helpers (Commit, CommitAs, CommitEntries, CommitDir, Tag)
+// change a repository the way a person would: they commit in a private work
+// clone and push to the bare repository through its path on disk, so they
+// do not show up in the request counters that Requests reports.
+// CommitEntries also writes executables and symbolic links.
 //
 // All git processes run with a clean environment: HOME points at a
 // private temporary directory and GIT_CONFIG_NOSYSTEM=1 is set, so the

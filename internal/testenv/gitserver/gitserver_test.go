@@ -212,6 +212,51 @@ func TestWriteHelpers(t *testing.T) {
 	}
 }
 
+func TestCommitEntries(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	r, err := s.CreateRepo("entries", Anonymous)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.CommitEntries("main", []Entry{
+		{Path: "dir/a.txt", Data: "a\n"},
+		{Path: "run.sh", Data: "#!/bin/sh\n", Mode: 0o755},
+		{Path: "link", Data: "dir/a.txt", Mode: os.ModeSymlink},
+		{Path: "dirlink", Data: "dir", Mode: os.ModeSymlink},
+	}, nil, "entries"); err != nil {
+		t.Fatal(err)
+	}
+	tree := mustGit(t, r.Path(), nil, "ls-tree", "-r", "main")
+	for _, want := range []string{`100644 blob \S+\tdir/a.txt`, `100755 blob \S+\trun.sh`, `120000 blob \S+\tlink`, `120000 blob \S+\tdirlink`} {
+		if !regexp.MustCompile(want).MatchString(tree) {
+			t.Errorf("tree lacks %q:\n%s", want, tree)
+		}
+	}
+	if got := mustGit(t, r.Path(), nil, "cat-file", "blob", "main:link"); got != "dir/a.txt" {
+		t.Errorf("link target = %q", got)
+	}
+	// A link replaced by a file is not written through.
+	if _, err := r.CommitEntries("main", []Entry{{Path: "link", Data: "plain\n"}}, nil, "replace link"); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustGit(t, r.Path(), nil, "cat-file", "blob", "main:dir/a.txt"); got != "a" {
+		t.Errorf("dir/a.txt = %q after replacing the link", got)
+	}
+	if got := mustGit(t, r.Path(), nil, "ls-tree", "main", "link"); !strings.HasPrefix(got, "100644 blob") {
+		t.Errorf("replaced link = %q", got)
+	}
+	for name, err := range map[string]error{
+		"below a link": second(r.CommitEntries("main", []Entry{{Path: "dirlink/b.txt", Data: "b"}}, nil, "")),
+		"empty target": second(r.CommitEntries("main", []Entry{{Path: "l2", Mode: os.ModeSymlink}}, nil, "")),
+		"named pipe":   second(r.CommitEntries("main", []Entry{{Path: "p", Mode: os.ModeNamedPipe}}, nil, "")),
+	} {
+		if err == nil || !strings.Contains(err.Error(), `"entries"`) {
+			t.Errorf("%s: got %v, want an error naming the repo", name, err)
+		}
+	}
+}
+
 // wantFailure checks that err is a failure whose message has want.
 func wantFailure(t *testing.T, what string, err error, want string) {
 	t.Helper()
