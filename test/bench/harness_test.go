@@ -177,7 +177,12 @@ type controller struct {
 func (e *env) startController() *controller {
 	b := e.b
 	b.Helper()
-	dir := b.TempDir()
+	// Not b.TempDir: its cleanup would run before the controller stops
+	// and its log is read.
+	dir, err := os.MkdirTemp("", "tether-bench-")
+	if err != nil {
+		b.Fatal(err)
+	}
 	c := &controller{logPath: filepath.Join(dir, "tether.log"), done: make(chan struct{})}
 	if keep := os.Getenv("TETHER_BENCH_LOG_DIR"); keep != "" {
 		c.logPath = filepath.Join(keep, b.Name()+".tether.log")
@@ -207,6 +212,7 @@ func (e *env) startController() *controller {
 		if b.Failed() {
 			b.Logf("tether controller log (%s), last lines:\n%s", c.logPath, tail(c.logPath, 80))
 		}
+		_ = os.RemoveAll(dir)
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

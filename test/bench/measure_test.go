@@ -167,12 +167,14 @@ func note(b *testing.B, format string, args ...any) {
 	fmt.Printf("%s %s: %s\n", time.Now().Format("15:04:05.000"), b.Name(), fmt.Sprintf(format, args...))
 }
 
-// machineCPU returns the busy and total CPU seconds of the whole machine
-// so far (the first line of /proc/stat; idle and iowait count as not busy).
-func machineCPU() (busy, total float64) {
+// machineCPU returns the busy, stolen and total CPU seconds of the whole
+// machine so far (the first line of /proc/stat; idle and iowait count as
+// not busy; steal, the time the hypervisor gave the machine's CPUs to
+// someone else, counts as busy and is also returned alone).
+func machineCPU() (busy, steal, total float64) {
 	b, err := os.ReadFile("/proc/stat")
 	if err != nil {
-		return 0, 0
+		return 0, 0, 0
 	}
 	line, _, _ := strings.Cut(string(b), "\n")
 	f := strings.Fields(line)
@@ -185,8 +187,11 @@ func machineCPU() (busy, total float64) {
 		if i != 3 && i != 4 {
 			busy += n
 		}
+		if i == 7 {
+			steal = n
+		}
 	}
-	return busy / clkTck, total / clkTck
+	return busy / clkTck, steal / clkTck, total / clkTck
 }
 
 // processCPU returns the CPU seconds so far of this process ("benchmark")
@@ -251,27 +256,27 @@ func cmpFloat(a, b float64) int {
 
 // cpuWindow accounts where the machine's CPU went from its start.
 type cpuWindow struct {
-	start       time.Time
-	busy, total float64
-	procs       map[string]float64
+	start              time.Time
+	busy, steal, total float64
+	procs              map[string]float64
 }
 
 func startCPUWindow() cpuWindow {
-	busy, total := machineCPU()
-	return cpuWindow{start: time.Now(), busy: busy, total: total, procs: processCPU()}
+	busy, steal, total := machineCPU()
+	return cpuWindow{start: time.Now(), busy: busy, steal: steal, total: total, procs: processCPU()}
 }
 
 // String tells how busy the machine was since the start and which process
 // used how much: the benchmark's processes, and the rest of the machine's
 // (other work on a shared machine slows the figures down).
 func (w cpuWindow) String() string {
-	busy, total := machineCPU()
+	busy, steal, total := machineCPU()
 	procs := processCPU()
 	var ours float64
 	for k, v := range procs {
 		ours += v - w.procs[k]
 	}
-	return fmt.Sprintf("machine %.0f%% busy (of %d cores) over %s; CPU seconds by process: %s; other processes on the machine %.1f s",
+	return fmt.Sprintf("machine %.0f%% busy (of %d cores) over %s; CPU seconds by process: %s; other processes on the machine %.1f s; stolen by the hypervisor %.1f s",
 		100*(busy-w.busy)/(total-w.total), runtime.NumCPU(), time.Since(w.start).Round(100*time.Millisecond),
-		cpuSince(procs, w.procs), (busy-w.busy)-ours)
+		cpuSince(procs, w.procs), (busy-w.busy)-ours-(steal-w.steal), steal-w.steal)
 }
