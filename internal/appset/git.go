@@ -189,12 +189,26 @@ func (r *run) fileParams(n *node, t *repoTree, parent map[string]any) ([]paramSe
 	return sets, nil
 }
 
+// maxParamsFileBytes bounds a file the files generator reads, as renders
+// bound manifests: a larger one is refused without being read.
+const maxParamsFileBytes = 4 << 20
+
 // readParamsFile reads a JSON or YAML file: an object, or a list of
 // objects. An empty file is one empty object.
 func (r *run) readParamsFile(t *repoTree, file string) ([]map[string]any, error) {
+	fi, err := fs.Stat(t.fsys, file)
+	if err != nil {
+		return nil, err
+	}
+	if fi.Size() > maxParamsFileBytes {
+		return nil, fmt.Errorf("the file is larger than the %d-byte limit", maxParamsFileBytes)
+	}
 	b, err := fs.ReadFile(t.fsys, file)
 	if err != nil {
 		return nil, err
+	}
+	if len(b) > maxParamsFileBytes {
+		return nil, fmt.Errorf("the file is larger than the %d-byte limit", maxParamsFileBytes)
 	}
 	if strings.TrimSpace(string(b)) == "" {
 		return []map[string]any{{}}, nil

@@ -255,10 +255,45 @@ spec:
 	set.Spec.Generators[0].Git.Files = []v1alpha1.GitFileGeneratorItem{{Path: "bad/*.json"}}
 	wantError(t, set, Inputs{Repos: repos}, "spec.generators[0].git (file bad/config.json", "a string")
 
+	big := `{"pad": "` + strings.Repeat("x", maxParamsFileBytes) + `"}`
+	if _, err := repo.Commit("main", map[string]string{"big/config.json": big}, nil, "a large file"); err != nil {
+		t.Fatal(err)
+	}
+	set.Spec.Generators[0].Git.Files = []v1alpha1.GitFileGeneratorItem{{Path: "big/*.json"}}
+	watched := &openWatchingRepos{Repos: repos, name: "big/config.json"}
+	wantError(t, set, Inputs{Repos: watched}, "spec.generators[0].git (file big/config.json", "larger than the 4194304-byte limit")
+	if watched.opened.Load() {
+		t.Error("the file over the limit was opened; it must be refused from its size alone")
+	}
+
 	set.Spec.Generators[0].Git.Files = []v1alpha1.GitFileGeneratorItem{{Path: "nothing/*.json"}}
 	if apps := mustGenerate(t, set, Inputs{Repos: repos}); len(apps) != 0 {
 		t.Errorf("no matching file: %d Applications, want none", len(apps))
 	}
+}
+
+// openWatchingRepos notes whether the file name is ever opened.
+type openWatchingRepos struct {
+	Repos
+	name   string
+	opened atomic.Bool
+}
+
+func (o *openWatchingRepos) Open(ctx context.Context, repoURL, revision string) (fs.FS, string, error) {
+	fsys, commit, err := o.Repos.Open(ctx, repoURL, revision)
+	return &openWatchingFS{fsys.(fs.StatFS), o}, commit, err
+}
+
+type openWatchingFS struct {
+	fs.StatFS
+	o *openWatchingRepos
+}
+
+func (f *openWatchingFS) Open(name string) (fs.File, error) {
+	if name == f.o.name {
+		f.o.opened.Store(true)
+	}
+	return f.StatFS.Open(name)
 }
 
 type countingRepos struct {
