@@ -19,7 +19,14 @@ const minAliasBudget = 100_000
 // revisits its anchor, so nine levels of nine aliases hang it. Parsing into
 // nodes expands nothing, and sizes are memoised per node, so this check is
 // linear in the input. Input that is not YAML is left to its parser.
+// Errors name the 1-based document of the stream.
 func checkAliases(data []byte) error {
+	return checkAliasesOf(data, true)
+}
+
+// checkAliasesOf is checkAliases; numbered says whether errors name the
+// document (a caller that splits the stream itself names it).
+func checkAliasesOf(data []byte, numbered bool) error {
 	if !bytes.Contains(data, []byte("&")) || !bytes.Contains(data, []byte("*")) {
 		return nil
 	}
@@ -36,7 +43,11 @@ func checkAliases(data []byte) error {
 		memo := map[*yamlv3.Node]int{}
 		expanded := expandedSize(&n, memo)
 		if extra := expanded - len(memo); extra > max(minAliasBudget, len(memo)) {
-			return fmt.Errorf("document %d: YAML aliases expand it by more than %d nodes", doc, max(minAliasBudget, len(memo)))
+			err := fmt.Errorf("YAML aliases expand it by more than %d nodes", max(minAliasBudget, len(memo)))
+			if numbered {
+				err = fmt.Errorf("document %d: %w", doc, err)
+			}
+			return err
 		}
 	}
 }

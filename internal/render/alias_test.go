@@ -19,8 +19,8 @@ func TestRenderRefusesAliasBombs(t *testing.T) {
 	}{
 		{
 			name:  "in a directory manifest",
-			files: map[string]string{"bomb.yaml": aliasBomb()},
-			want:  wantErr{file: "bomb.yaml", contains: "YAML aliases expand it"},
+			files: map[string]string{"bomb.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fine}\n---\n" + aliasBomb()},
+			want:  wantErr{file: "bomb.yaml", contains: "bomb.yaml: document 2: YAML aliases expand it"},
 		},
 		{
 			name:  "in a kustomize resource",

@@ -56,7 +56,7 @@ func decodeYAMLDocument(doc []byte) ([]*unstructured.Unstructured, error) {
 	if len(bytes.TrimSpace(doc)) == 0 {
 		return nil, nil
 	}
-	if err := checkAliases(doc); err != nil {
+	if err := checkAliasesOf(doc, false); err != nil { // decodeYAML names the document
 		return nil, err
 	}
 	j, err := yaml.YAMLToJSON(doc)
