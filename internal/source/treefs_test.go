@@ -467,6 +467,26 @@ func TestTreeFSConcurrentReads(t *testing.T) {
 			}
 		})
 	}
+	// A fetch of a newer commit writes to the same repository while the
+	// snapshot is read; it then reads the new commit's files.
+	wg.Go(func() {
+		sha, err := repo.CommitEntries("main", []gitserver.Entry{file("d0/new.yaml", "new: true\n")}, nil, "newer")
+		if err != nil {
+			errs <- err
+			return
+		}
+		next, err := c.Snapshot(context.Background(), repo.HTTPURL(), sha, nil)
+		if err != nil {
+			errs <- err
+			return
+		}
+		if b, err := fs.ReadFile(next.FS, "d0/new.yaml"); err != nil || string(b) != "new: true\n" {
+			errs <- fmt.Errorf("newer snapshot: d0/new.yaml = %q, %v", b, err)
+		}
+		if _, err := fs.Stat(snap.FS, "d0/new.yaml"); !errors.Is(err, fs.ErrNotExist) {
+			errs <- fmt.Errorf("older snapshot sees d0/new.yaml: %v", err)
+		}
+	})
 	wg.Wait()
 	close(errs)
 	for err := range errs {
