@@ -193,6 +193,8 @@ func (r *run) fileParams(n *node, t *repoTree, parent map[string]any) ([]paramSe
 // bound manifests: a larger one is refused without being read.
 const maxParamsFileBytes = 4 << 20
 
+var errParamsFileTooLarge = fmt.Errorf("the file is larger than the %d-byte limit", maxParamsFileBytes)
+
 // readParamsFile reads a JSON or YAML file: an object, or a list of
 // objects. An empty file is one empty object.
 func (r *run) readParamsFile(t *repoTree, file string) ([]map[string]any, error) {
@@ -201,14 +203,14 @@ func (r *run) readParamsFile(t *repoTree, file string) ([]map[string]any, error)
 		return nil, err
 	}
 	if fi.Size() > maxParamsFileBytes {
-		return nil, fmt.Errorf("the file is larger than the %d-byte limit", maxParamsFileBytes)
+		return nil, errParamsFileTooLarge
 	}
 	b, err := fs.ReadFile(t.fsys, file)
 	if err != nil {
 		return nil, err
 	}
-	if len(b) > maxParamsFileBytes {
-		return nil, fmt.Errorf("the file is larger than the %d-byte limit", maxParamsFileBytes)
+	if len(b) > maxParamsFileBytes { // it grew since Stat
+		return nil, errParamsFileTooLarge
 	}
 	if strings.TrimSpace(string(b)) == "" {
 		return []map[string]any{{}}, nil

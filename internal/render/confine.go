@@ -64,6 +64,12 @@ func (s *snapshot) stat(abs string) (fs.FileInfo, error) {
 	return fs.Stat(s.fsys, s.name(abs))
 }
 
+// isDir reports whether the resolved path abs is a directory.
+func (s *snapshot) isDir(abs string) bool {
+	fi, err := s.stat(abs)
+	return err == nil && fi.IsDir()
+}
+
 // within reports whether p is root or below it; both must be clean and
 // absolute.
 func within(root, p string) bool {

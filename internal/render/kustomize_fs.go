@@ -68,11 +68,7 @@ func (c *confinedFS) Open(p string) (filesys.File, error) {
 
 func (c *confinedFS) IsDir(p string) bool {
 	real, err := c.check(p)
-	if err != nil {
-		return false
-	}
-	fi, err := c.s.stat(real)
-	return err == nil && fi.IsDir()
+	return err == nil && c.s.isDir(real)
 }
 
 func (c *confinedFS) ReadDir(p string) ([]string, error) {
@@ -101,11 +97,11 @@ func (c *confinedFS) CleanedAbs(p string) (filesys.ConfirmedDir, string, error) 
 	}
 	// real is free of symlinks: a directory is its own confirmed
 	// directory, a file is its directory and its name.
-	if c.IsDir(real) {
+	if c.s.isDir(real) {
 		return filesys.ConfirmedDir(real), "", nil
 	}
 	dir := filepath.Dir(real)
-	if dir == real || !c.IsDir(dir) {
+	if dir == real || !c.s.isDir(dir) {
 		return "", "", errors.New(c.s.rel(real) + ": not in a directory")
 	}
 	return filesys.ConfirmedDir(dir), filepath.Base(real), nil
@@ -120,12 +116,11 @@ func (c *confinedFS) Glob(pattern string) ([]string, error) {
 	if !filepath.IsAbs(pattern) {
 		pattern = filepath.Join(c.s.root, pattern)
 	}
+	// A base outside the root is refused here, so the clean pattern is
+	// inside it and has a name in the snapshot.
+	pattern = filepath.Clean(pattern)
 	if _, err := c.check(globBase(pattern)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
-	}
-	pattern = filepath.Clean(pattern)
-	if !within(c.s.root, globBase(pattern)) {
-		return nil, nil
 	}
 	names, err := fs.Glob(c.s.fsys, c.s.name(pattern))
 	if err != nil {
@@ -204,13 +199,11 @@ func (c *confinedFS) Walk(p string, walkFn filepath.WalkFunc) error {
 	}
 	base := c.s.name(real)
 	return fs.WalkDir(c.s.fsys, base, func(name string, d fs.DirEntry, err error) error {
-		at := p
-		if name != base {
-			at = filepath.Join(p, filepath.FromSlash(strings.TrimPrefix(name, base+"/")))
-			if base == "." {
-				at = filepath.Join(p, filepath.FromSlash(name))
-			}
+		rel := name // below base, reported below p
+		if base != "." {
+			rel = strings.TrimPrefix(strings.TrimPrefix(name, base), "/")
 		}
+		at := filepath.Join(p, filepath.FromSlash(rel))
 		if err != nil {
 			return walkFn(at, nil, plainError(err))
 		}

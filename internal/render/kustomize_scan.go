@@ -97,7 +97,7 @@ func (c *confinedFS) scanKustomization(dir string, seen map[string]bool) error {
 			if target == "" {
 				continue
 			}
-			if fi, err := s.stat(target); err == nil && fi.IsDir() {
+			if s.isDir(target) {
 				if err := c.scanKustomization(filepath.Join(dir, ref), seen); err != nil {
 					return err
 				}

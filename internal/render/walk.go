@@ -47,9 +47,7 @@ func (s *snapshot) walkDir(ctx context.Context, dir, real, rel string, seen map[
 			target, err := s.resolve(abs)
 			switch {
 			case err == nil:
-				if fi, err := s.stat(target); err == nil {
-					isDir = fi.IsDir()
-				}
+				isDir = s.isDir(target)
 			case errors.Is(err, ErrPathEscapes):
 				return &Error{File: s.rel(abs), Err: err}
 			}

@@ -196,6 +196,18 @@ func (f *treeFS) info(name string, m filemode.FileMode, size int64) *fileInfo {
 	return &fileInfo{name: name, size: size, mode: fileMode(m), mtime: f.mtime}
 }
 
+// nodeInfo is the FileInfo of the resolved node n, called name; errors
+// name opened, the path it was reached by.
+func (f *treeFS) nodeInfo(opened, name string, n node) (fs.FileInfo, error) {
+	f.e.mu.Lock()
+	size, err := f.size(n)
+	f.e.mu.Unlock()
+	if err != nil {
+		return nil, &fs.PathError{Op: "stat", Path: opened, Err: err}
+	}
+	return f.info(name, n.mode, size), nil
+}
+
 // fileMode maps a Git mode to a read-only fs.FileMode.
 func fileMode(m filemode.FileMode) fs.FileMode {
 	switch m {
@@ -361,13 +373,7 @@ func (d *dirEntry) Type() fs.FileMode { return fileMode(d.node.mode).Type() }
 func (d *dirEntry) String() string    { return fs.FormatDirEntry(d) }
 
 func (d *dirEntry) Info() (fs.FileInfo, error) {
-	d.fsys.e.mu.Lock()
-	size, err := d.fsys.size(d.node)
-	d.fsys.e.mu.Unlock()
-	if err != nil {
-		return nil, &fs.PathError{Op: "stat", Path: d.name, Err: err}
-	}
-	return d.fsys.info(d.name, d.node.mode, size), nil
+	return d.fsys.nodeInfo(d.name, d.name, d.node)
 }
 
 // treeDir is an open directory.
@@ -439,13 +445,7 @@ func (f *treeFile) Stat() (fs.FileInfo, error) {
 	if f.data != nil {
 		return f.fsys.info(path.Base(f.name), f.node.mode, int64(len(f.data))), nil
 	}
-	f.fsys.e.mu.Lock()
-	size, err := f.fsys.size(f.node)
-	f.fsys.e.mu.Unlock()
-	if err != nil {
-		return nil, &fs.PathError{Op: "stat", Path: f.name, Err: err}
-	}
-	return f.fsys.info(path.Base(f.name), f.node.mode, size), nil
+	return f.fsys.nodeInfo(f.name, path.Base(f.name), f.node)
 }
 
 // load reads the content once.
