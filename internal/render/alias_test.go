@@ -3,11 +3,11 @@ package render
 import (
 	"context"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/tether-gitops/tether/api/v1alpha1"
+	"github.com/tether-gitops/tether/internal/testenv"
 )
 
 func TestRenderRefusesAliasBombs(t *testing.T) {
@@ -19,29 +19,29 @@ func TestRenderRefusesAliasBombs(t *testing.T) {
 	}{
 		{
 			name:  "in a directory manifest",
-			files: map[string]string{"bomb.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fine}\n---\n" + aliasBomb()},
+			files: map[string]string{"bomb.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fine}\n---\n" + testenv.AliasBomb()},
 			want:  wantErr{file: "bomb.yaml", contains: "bomb.yaml: document 2: YAML aliases expand it"},
 		},
 		{
 			name:  "in a kustomize resource",
-			files: map[string]string{"kustomization.yaml": "resources:\n- bomb.yaml\n", "bomb.yaml": aliasBomb()},
+			files: map[string]string{"kustomization.yaml": "resources:\n- bomb.yaml\n", "bomb.yaml": testenv.AliasBomb()},
 			want:  wantErr{file: "bomb.yaml", contains: "YAML aliases expand it"},
 		},
 		{
 			name:  "in a kustomization",
-			files: map[string]string{"kustomization.yaml": "resources: []\n" + aliasBomb()[len("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: lol\n"):]},
+			files: map[string]string{"kustomization.yaml": "resources: []\n" + testenv.AliasBomb()[len("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: lol\n"):]},
 			want:  wantErr{file: "kustomization.yaml", contains: "YAML aliases expand it"},
 		},
 		{
 			name:  "in a Helm value file",
-			files: map[string]string{"Chart.yaml": "apiVersion: v2\nname: c\nversion: 0.1.0\n", "bomb.yaml": aliasBomb()},
+			files: map[string]string{"Chart.yaml": "apiVersion: v2\nname: c\nversion: 0.1.0\n", "bomb.yaml": testenv.AliasBomb()},
 			src:   v1alpha1.ApplicationSource{Helm: &v1alpha1.ApplicationSourceHelm{ValueFiles: []string{"bomb.yaml"}}},
 			want:  wantErr{file: "bomb.yaml", contains: "excessive aliasing"},
 		},
 		{
 			name:  "in Helm values",
 			files: map[string]string{"Chart.yaml": "apiVersion: v2\nname: c\nversion: 0.1.0\n"},
-			src:   v1alpha1.ApplicationSource{Helm: &v1alpha1.ApplicationSourceHelm{Values: aliasBomb()}},
+			src:   v1alpha1.ApplicationSource{Helm: &v1alpha1.ApplicationSourceHelm{Values: testenv.AliasBomb()}},
 			want:  wantErr{contains: "excessive aliasing"},
 		},
 	}
@@ -61,25 +61,4 @@ func TestRenderRefusesAliasBombs(t *testing.T) {
 			}
 		})
 	}
-}
-
-// aliasBomb is the classic "billion laughs": nine levels of nine aliases
-// expand to 9^9 strings from a few hundred bytes.
-func aliasBomb() string {
-	var b strings.Builder
-	b.WriteString("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: lol\n")
-	b.WriteString("a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n")
-	prev := "a"
-	for _, name := range []string{"b", "c", "d", "e", "f", "g", "h", "i"} {
-		b.WriteString(name + ": &" + name + " [")
-		for i := range 9 {
-			if i > 0 {
-				b.WriteString(",")
-			}
-			b.WriteString("*" + prev)
-		}
-		b.WriteString("]\n")
-		prev = name
-	}
-	return b.String()
 }

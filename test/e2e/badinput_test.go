@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tether-gitops/tether/api/v1alpha1"
+	"github.com/tether-gitops/tether/internal/testenv"
 	"github.com/tether-gitops/tether/internal/testenv/gitserver"
 )
 
@@ -108,7 +109,7 @@ func TestRenderErrorsNameTheFileAndApplyNothing(t *testing.T) {
 		"escape":        {map[string]string{"app/kustomization.yaml": "resources: [../../../etc]\n"}, "escapes the repository"},
 		// Read from Git objects: refused from the blob's size, unread.
 		"too-large":  {map[string]string{"app/good.yaml": cmYAML("good-3", "x"), "app/big.yaml": cmYAML("big", strings.Repeat("x", 5<<20))}, "app/big.yaml: file is larger than the 4194304-byte limit"},
-		"alias-bomb": {map[string]string{"app/good.yaml": cmYAML("good-4", "x"), "app/bomb.yaml": aliasBomb()}, "app/bomb.yaml: document 1: YAML aliases expand it"},
+		"alias-bomb": {map[string]string{"app/good.yaml": cmYAML("good-4", "x"), "app/bomb.yaml": testenv.AliasBomb()}, "app/bomb.yaml: document 1: YAML aliases expand it"},
 	}
 	for name, tc := range cases {
 		repo := newRepo(t, gitserver.Anonymous, tc.files)
@@ -281,24 +282,4 @@ func TestSymlinksInGit(t *testing.T) {
 			t.Errorf("ConfigMap %s was applied although its render failed", n)
 		}
 	}
-}
-
-// aliasBomb is a ConfigMap whose YAML aliases expand to 9^9 strings.
-func aliasBomb() string {
-	var b strings.Builder
-	b.WriteString("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: lol\n")
-	b.WriteString("a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n")
-	prev := "a"
-	for _, name := range []string{"b", "c", "d", "e", "f", "g", "h", "i"} {
-		b.WriteString(name + ": &" + name + " [")
-		for i := range 9 {
-			if i > 0 {
-				b.WriteString(",")
-			}
-			b.WriteString("*" + prev)
-		}
-		b.WriteString("]\n")
-		prev = name
-	}
-	return b.String()
 }
