@@ -677,6 +677,21 @@ func TestAppSetBadInput(t *testing.T) {
 		noApps(t, "lost")
 	})
 
+	t.Run("a files generator's config file over 4 MiB is refused, naming the file", func(t *testing.T) {
+		big := newRepo(t, gitserver.Anonymous, map[string]string{
+			"apps/a/cm.yaml":  cmYAML("cm-a", "a"),
+			"config/ok.json":  `{"name": "ok", "app": "a"}`,
+			"config/big.json": `{"name": "big", "app": "a", "pad": "` + strings.Repeat("x", 5<<20) + `"}`,
+		})
+		e.createAppSet(t, strings.NewReplacer("REPO", big.HTTPURL(), "DESTNS", dest).Replace(gitFileSet))
+		e.waitAppSet(t, "files", "the large file refused", setError("spec.generators[0].git (file config/big.json at "))
+		s := e.appSet(t, "files")
+		if !setError("the file is larger than the 4194304-byte limit")(s) {
+			t.Errorf("the limit is not named: %s", describeSet(s))
+		}
+		noApps(t, "files")
+	})
+
 	t.Run("an Application not owned by the set is not taken over", func(t *testing.T) {
 		e.createApp(t, `
 apiVersion: argoproj.io/v1alpha1
