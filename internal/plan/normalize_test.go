@@ -5,7 +5,6 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -351,12 +350,10 @@ func TestNormalizeBoundsJQTime(t *testing.T) {
 	if err != nil {
 		t.Fatalf("CompileIgnoreRules: %v", err)
 	}
-	start := time.Now()
+	// The expression never ends: only the deadline stops it (a run that
+	// ignored it would hang until the test binary's timeout).
 	err = Normalize(testConfigMap("a", "x"), nil, rules)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Normalize error = %v, want a deadline exceeded", err)
-	}
-	if took := time.Since(start); took > 3*jqTimeout {
-		t.Errorf("Normalize took %v, want about %v", took, jqTimeout)
 	}
 }
