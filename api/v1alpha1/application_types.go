@@ -1,6 +1,9 @@
 package v1alpha1
 
 import (
+	"fmt"
+	"time"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 )
@@ -19,7 +22,30 @@ const (
 	SyncOptionsAnnotation = "argocd.argoproj.io/sync-options"
 	// CompareOptionsAnnotation holds per-object compare options.
 	CompareOptionsAnnotation = "argocd.argoproj.io/compare-options"
+	// DeletionApprovedAnnotation on an Application, an RFC 3339 time,
+	// approves pruning the objects marked Prune=confirm (in the sync
+	// started at or before that time) and deleting those marked
+	// Delete=confirm (when the app was deleted at or before it).
+	DeletionApprovedAnnotation = "argocd.argoproj.io/deletion-approved"
 )
+
+// DeletionApproved reports whether the app's deletion-approved annotation
+// approves what waits since the given time: the annotation must be an
+// RFC 3339 time no earlier than since (both taken to the second, the
+// precision of Kubernetes timestamps). An approval given before a sync
+// started does not approve that sync's prunes. A value that is not such a
+// time approves nothing and is returned as an error naming the annotation.
+func (a *Application) DeletionApproved(since time.Time) (bool, error) {
+	v, ok := a.Annotations[DeletionApprovedAnnotation]
+	if !ok {
+		return false, nil
+	}
+	at, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return false, fmt.Errorf("annotation %s: %q is not an RFC 3339 time (e.g. %s)", DeletionApprovedAnnotation, v, time.Now().UTC().Format(time.RFC3339))
+	}
+	return !at.Before(since.Truncate(time.Second)), nil
+}
 
 // Application is a set of Kubernetes objects rendered from a Git source and
 // kept in sync with a destination cluster and namespace.

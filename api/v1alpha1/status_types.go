@@ -1,6 +1,8 @@
 package v1alpha1
 
 import (
+	"strings"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -146,6 +148,17 @@ type RevisionHistory struct {
 	// Message is the commit's subject line.
 	// +optional
 	Message string `json:"message,omitempty"`
+}
+
+// PruneApprovalPending starts the message of a sync that applied every
+// wave and waits for a person to approve pruning objects marked
+// Prune=confirm (see DeletionApprovedAnnotation).
+const PruneApprovalPending = "waiting for pruning confirmation of "
+
+// WaitsForApproval reports whether the operation is a running sync that
+// waits for its prune to be approved.
+func (s *OperationState) WaitsForApproval() bool {
+	return s != nil && s.Phase == PhaseRunning && strings.HasPrefix(s.Message, PruneApprovalPending)
 }
 
 // OperationState is the state of the last or running operation.

@@ -49,6 +49,10 @@ type SyncOptions struct {
 	// Stop, when set, is asked before each wave and hook phase whether to
 	// stop the sync there (tether app terminate-op).
 	Stop func(context.Context) bool
+	// PruneConfirmed approves pruning the objects marked Prune=confirm;
+	// without it, a sync that would prune one stops before prune with an
+	// *AwaitingConfirmation error.
+	PruneConfirmed bool
 	// Progress, when set, is told after each step (hooks of a phase run, a
 	// wave applied, a wave healthy, prune done) with the results so far.
 	Progress func(ctx context.Context, step string, res *Result)
@@ -58,6 +62,22 @@ func (o SyncOptions) progress(ctx context.Context, step string, res *Result) {
 	if o.Progress != nil && !o.DryRun {
 		o.Progress(ctx, step, res)
 	}
+}
+
+// AwaitingConfirmation stops a sync before prune: some of the objects to
+// prune are marked Prune=confirm and the prune was not approved. Every
+// wave is applied; nothing is pruned and no PostSync hook runs until a
+// sync with PruneConfirmed set.
+type AwaitingConfirmation struct {
+	Objects []inventory.Key
+}
+
+func (e *AwaitingConfirmation) Error() string {
+	names := make([]string, len(e.Objects))
+	for i, k := range e.Objects {
+		names[i] = k.String()
+	}
+	return v1alpha1.PruneApprovalPending + strings.Join(names, ", ")
 }
 
 // ErrTerminated is returned when a sync was stopped on request.
@@ -111,7 +131,8 @@ func (a *Applier) Sync(ctx context.Context, p *plan.Plan, opts SyncOptions) (*Re
 	if errors.Is(err, errRefused) {
 		return res, err // the first write was rejected: nothing was applied
 	}
-	if err != nil && !opts.DryRun && !errors.Is(err, ErrTerminated) {
+	var waiting *AwaitingConfirmation
+	if err != nil && !opts.DryRun && !errors.Is(err, ErrTerminated) && !errors.As(err, &waiting) {
 		if fail := hooksOf(p, plan.HookSyncFail, nil); len(fail) > 0 {
 			out, ferr := a.runHooks(ctx, fail, plan.HookSyncFail, opts)
 			res.Objects = append(res.Objects, out...)
@@ -226,6 +247,9 @@ func (a *Applier) runPhases(ctx context.Context, p *plan.Plan, opts SyncOptions,
 	if opts.stopped(ctx) {
 		return fmt.Errorf("%w before prune; all waves applied, prune skipped", ErrTerminated)
 	}
+	if waiting := unconfirmed(p); len(waiting) > 0 && !opts.PruneConfirmed && !opts.DryRun {
+		return &AwaitingConfirmation{Objects: waiting}
+	}
 	pruned := a.prune(ctx, p, opts)
 	res.Objects = append(res.Objects, pruned...)
 	var failed []error
@@ -243,6 +267,17 @@ func (a *Applier) runPhases(ctx context.Context, p *plan.Plan, opts SyncOptions,
 	out, err = a.runHooks(ctx, postSync, plan.HookPostSync, opts)
 	res.Objects = append(res.Objects, out...)
 	return err
+}
+
+// unconfirmed lists the objects whose prune waits for approval.
+func unconfirmed(p *plan.Plan) []inventory.Key {
+	var keys []inventory.Key
+	for _, it := range p.Items {
+		if it.NeedsConfirmation() {
+			keys = append(keys, it.Key)
+		}
+	}
+	return keys
 }
 
 // syncWaves lists the waves that hold regular objects or Sync hooks.
@@ -346,6 +381,8 @@ func (a *Applier) prune(ctx context.Context, p *plan.Plan, opts SyncOptions) []O
 		switch {
 		case it.Action == plan.ActionPruneSkipped:
 			r.Status, r.Message = StatusPruneSkipped, "ignored (requires pruning)"
+		case opts.DryRun && it.NeedsConfirmation() && !opts.PruneConfirmed:
+			r.Status, r.Message = StatusPruned, "would be pruned once approved (Prune=confirm; dry run)"
 		case opts.DryRun:
 			r.Status, r.Message = StatusPruned, "would be pruned (dry run)"
 		default:

@@ -56,7 +56,7 @@ func newAppSyncCmd(f *appFlags) *cobra.Command {
 				defer cancel()
 				_, err := watchApp(ctx, c, key, cmd.OutOrStdout(), op.RequestID(), func(a *v1alpha1.Application) bool {
 					st := a.Status.OperationState
-					return st != nil && st.FinishedAt != nil && st.Operation.RequestID() == op.RequestID()
+					return st != nil && (st.FinishedAt != nil || st.WaitsForApproval()) && st.Operation.RequestID() == op.RequestID()
 				})
 				if err != nil {
 					return fmt.Errorf("application %s: no result within %s (is `tether controller` running?)", key, timeout)
@@ -108,7 +108,7 @@ func waitOperation(ctx context.Context, c client.Client, key client.ObjectKey, r
 			return false, nil
 		}
 		st := a.Status.OperationState
-		if st == nil || st.FinishedAt == nil || st.Operation.RequestID() != requestID {
+		if st == nil || (st.FinishedAt == nil && !st.WaitsForApproval()) || st.Operation.RequestID() != requestID {
 			return false, nil
 		}
 		got = st
@@ -132,6 +132,9 @@ func printOperation(cmd *cobra.Command, st *v1alpha1.OperationState) error {
 	fmt.Fprintf(w, "Phase:    %s\nMessage:  %s\n\n", st.Phase, st.Message)
 	if err := table(w, []string{"KIND", "NAMESPACE", "NAME", "STATUS", "MESSAGE"}, rows); err != nil {
 		return err
+	}
+	if st.WaitsForApproval() {
+		return &ExitError{Code: 1, Err: errors.New("sync waiting for pruning confirmation (tether app confirm-deletion)")}
 	}
 	if st.Phase != v1alpha1.PhaseSucceeded {
 		return &ExitError{Code: 1, Err: errors.New("sync " + st.Phase)}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -50,6 +51,14 @@ func (r *Reconciler) finalize(ctx context.Context, app *v1alpha1.Application) (c
 		r.event(app, "Warning", "DeletionError", fmt.Sprintf("cannot delete the app's objects: %v", err))
 		return ctrl.Result{RequeueAfter: comparisonRetry}, nil
 	}
+	var appOpts plan.SyncOptions
+	if app.Spec.SyncPolicy != nil {
+		// Validated when the app was compared; an invalid list keeps no option.
+		appOpts, _ = plan.ParseSyncOptions(app.Spec.SyncPolicy.SyncOptions...)
+	}
+	approved, approvalNote := approval(app, app.DeletionTimestamp.Time, "the app's deletion")
+	var doomed []*unstructured.Unstructured
+	var unapproved []string
 	for _, k := range record.Inventory(app.Status.Resources) {
 		live, err := t.applier.Get(ctx, k, "")
 		if err != nil {
@@ -58,9 +67,24 @@ func (r *Reconciler) finalize(ctx context.Context, app *v1alpha1.Application) (c
 		if live == nil || !inventory.BelongsTo(live, key) {
 			continue
 		}
-		if opts, err := plan.ParseSyncOptions(live.GetAnnotations()[v1alpha1.SyncOptionsAnnotation]); err == nil && opts.IsFalse("Delete") {
-			continue // Delete=false: kept when the app is deleted
+		objOpts, err := plan.ParseSyncOptions(live.GetAnnotations()[v1alpha1.SyncOptionsAnnotation])
+		if err != nil {
+			objOpts = nil
 		}
+		switch opts := appOpts.Merge(objOpts); {
+		case opts.IsFalse("Delete"):
+			continue // Delete=false: kept when the app is deleted
+		case opts["Delete"] == "confirm" && !approved:
+			unapproved = append(unapproved, k.String())
+		}
+		doomed = append(doomed, live)
+	}
+	if len(unapproved) > 0 {
+		// Nothing is deleted until a person approves (as Argo CD does).
+		return r.awaitDeletionApproval(ctx, app, unapproved, approvalNote)
+	}
+	for _, live := range doomed {
+		k := inventory.KeyOf(live)
 		remaining++
 		if live.GetDeletionTimestamp() != nil {
 			continue
@@ -88,5 +112,32 @@ func (r *Reconciler) finalize(ctx context.Context, app *v1alpha1.Application) (c
 		return ctrl.Result{}, fmt.Errorf("application %s: remove finalizer: %w", key, err)
 	}
 	r.forget(key)
+	return ctrl.Result{}, nil
+}
+
+// ConditionDeletionConfirmation says a deleted app waits for a person to
+// approve deleting its objects marked Delete=confirm.
+const ConditionDeletionConfirmation = "DeletionConfirmationRequired"
+
+// awaitDeletionApproval records that the deleted app's objects wait for
+// approval; the app's annotation changing brings it back.
+func (r *Reconciler) awaitDeletionApproval(ctx context.Context, app *v1alpha1.Application, objects []string, note string) (ctrl.Result, error) {
+	msg := fmt.Sprintf("waiting for deletion confirmation of %s (Delete=confirm); approve with `tether app confirm-deletion %s -n %s` (annotation %s); nothing is deleted until then",
+		strings.Join(objects, ", "), app.Name, app.Namespace, v1alpha1.DeletionApprovedAnnotation)
+	if note != "" {
+		msg += "; " + note
+	}
+	orig := app.DeepCopy()
+	had := false
+	for _, c := range app.Status.Conditions {
+		had = had || (c.Type == ConditionDeletionConfirmation && c.Message == msg)
+	}
+	if !had {
+		r.event(app, "Normal", ConditionDeletionConfirmation, msg)
+	}
+	record.SetConditions(&app.Status, []v1alpha1.ApplicationCondition{record.Condition(ConditionDeletionConfirmation, msg)}, metav1.Now())
+	if err := r.writeStatus(ctx, orig, app, "", false); err != nil {
+		return ctrl.Result{}, err
+	}
 	return ctrl.Result{}, nil
 }

@@ -87,7 +87,15 @@ func (r *Reconciler) reconcileApp(ctx context.Context, app *v1alpha1.Application
 		}
 	}
 
-	trigger, syncOp := r.decideSync(app, cmp, op)
+	pending := op
+	if st := app.Status.OperationState; st != nil && st.Phase == v1alpha1.PhaseTerminating {
+		// Reconciles of one app never overlap, so no sync of it runs now:
+		// the one asked to stop was waiting for pruning confirmation (or a
+		// restart interrupted it). It ends here and is not run again.
+		r.endTerminated(app, now)
+		pending = nil
+	}
+	trigger, syncOp := r.decideSync(app, cmp, pending)
 	var retryCount int64
 	requeue := jitter(r.opts.PollInterval, key.String())
 	if wait, msg := r.fightWait(key, now.Time); msg != "" {
@@ -136,7 +144,7 @@ func (r *Reconciler) reconcileApp(ctx context.Context, app *v1alpha1.Application
 		} else {
 			r.clearRetry(app)
 		}
-		if app.Status.OperationState != nil && app.Status.OperationState.Phase != v1alpha1.PhaseSucceeded {
+		if st := app.Status.OperationState; st != nil && st.Phase != v1alpha1.PhaseSucceeded && st.Phase != v1alpha1.PhaseRunning {
 			conds = append(conds, record.Condition(v1alpha1.ConditionSyncError, app.Status.OperationState.Message))
 		}
 		// Compare again so status shows the state after the sync.
@@ -156,11 +164,26 @@ func (r *Reconciler) reconcileApp(ctx context.Context, app *v1alpha1.Application
 	}
 	r.recordComparison(app, cmp)
 	record.SetConditions(&app.Status, conds, now)
-	if err := r.writeStatus(ctx, orig, app, refresh, op != nil); err != nil {
+	// A requested sync waiting for pruning confirmation keeps its request,
+	// so it runs on once approved (also after a restart).
+	waiting := op != nil && app.Status.OperationState != nil && app.Status.OperationState.Phase == v1alpha1.PhaseRunning
+	if err := r.writeStatus(ctx, orig, app, refresh, op != nil && !waiting); err != nil {
 		return ctrl.Result{}, err
 	}
 	r.endReconcile(key, app.ResourceVersion, stirs, requeue)
 	return ctrl.Result{RequeueAfter: requeue}, nil
+}
+
+// endTerminated ends the sync the status shows as asked to stop.
+func (r *Reconciler) endTerminated(app *v1alpha1.Application, now metav1.Time) {
+	st := app.Status.OperationState
+	was := st.Message
+	st.Phase, st.FinishedAt = v1alpha1.PhaseFailed, &now
+	st.Message = "terminated on request; nothing more applied or pruned"
+	if was != "" {
+		st.Message += " (it was: " + was + ")"
+	}
+	r.event(app, "Warning", "OperationFailed", st.Message)
 }
 
 // recordComparison puts a comparison's outcome into the status.
@@ -192,6 +215,7 @@ func (r *Reconciler) forget(app types.NamespacedName) {
 	r.mu.Lock()
 	delete(r.appsByLabel, inventory.LabelValue(app))
 	delete(r.lastAuto, app)
+	delete(r.awaiting, app)
 	delete(r.retries, app)
 	delete(r.fights, app)
 	delete(r.stirs, app)

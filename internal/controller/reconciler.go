@@ -45,6 +45,9 @@ type Reconciler struct {
 	// lastAuto remembers the commit+spec of the last automated sync per app,
 	// so a failing sync is not retried in a loop for the same input.
 	lastAuto map[types.NamespacedName]string
+	// awaiting remembers, per app, the input (as in lastAuto) of an
+	// automated sync waiting for pruning confirmation.
+	awaiting map[types.NamespacedName]string
 	// retries holds failed syncs waiting for their next attempt.
 	retries map[types.NamespacedName]pendingRetry
 	// pruned holds the UIDs of objects tether deleted, until the watch
@@ -144,6 +147,7 @@ func newReconciler(opts Options, c client.Client, apiReader client.Reader, cc *c
 		appliedRVs:  map[types.NamespacedName]map[inventory.Key]string{},
 		applied:     map[string]*unstructured.Unstructured{},
 		lastAuto:    map[types.NamespacedName]string{},
+		awaiting:    map[types.NamespacedName]string{},
 		retries:     map[types.NamespacedName]pendingRetry{},
 		fights:      map[types.NamespacedName]*fightState{},
 		pruned:      map[string]types.UID{},

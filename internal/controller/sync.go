@@ -2,9 +2,12 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
@@ -37,18 +40,27 @@ func (r *Reconciler) decideSync(app *v1alpha1.Application, c *comparison, op *v1
 		}
 		return trigger, op
 	}
-	if c == nil || c.plan == nil || app.Spec.SyncPolicy == nil || !app.Spec.SyncPolicy.Automated.IsEnabled() || !c.plan.OutOfSync() {
+	if c == nil || c.plan == nil {
+		return "", nil
+	}
+	key := types.NamespacedName{Namespace: app.Namespace, Name: app.Name}
+	input := c.snapshot.Commit + "|" + c.specHash
+	r.mu.Lock()
+	last, awaiting := r.lastAuto[key], r.awaiting[key]
+	r.mu.Unlock()
+	if resumed := runningAuto(app, c); resumed != nil && (last != input || awaiting == input) {
+		// Waiting for pruning confirmation, or interrupted by a restart
+		// (this process did not finish it: a Running state read after it
+		// did is only a cache lagging behind the final write).
+		return resumed.InitiatedBy.Trigger, resumed
+	}
+	if app.Spec.SyncPolicy == nil || !app.Spec.SyncPolicy.Automated.IsEnabled() || !c.plan.OutOfSync() {
 		return "", nil
 	}
 	auto := app.Spec.SyncPolicy.Automated
 	if len(c.desired) == 0 && !auto.AllowEmpty {
 		return "", nil
 	}
-	key := types.NamespacedName{Namespace: app.Namespace, Name: app.Name}
-	input := c.snapshot.Commit + "|" + c.specHash
-	r.mu.Lock()
-	last := r.lastAuto[key]
-	r.mu.Unlock()
 	if last == "" && app.Status.OperationState != nil && app.Status.OperationState.SyncResult != nil {
 		// After a restart: the status says what was synced last.
 		if app.Status.OperationState.SyncResult.Revision == c.snapshot.Commit {
@@ -66,6 +78,47 @@ func (r *Reconciler) decideSync(app *v1alpha1.Application, c *comparison, op *v1
 		Sync:        &v1alpha1.SyncOperation{Revision: c.snapshot.Commit, Prune: auto.Prune},
 		InitiatedBy: v1alpha1.OperationInitiator{Automated: true, Trigger: trigger},
 	}
+}
+
+// runningAuto returns the automated sync the status records as still
+// running at the commit compared now (one waiting for pruning confirmation,
+// or one a restart interrupted), to run it on; nil when there is none. An
+// automated sync of an older commit is not resumed: a new one starts.
+func runningAuto(app *v1alpha1.Application, c *comparison) *v1alpha1.Operation {
+	st := app.Status.OperationState
+	if st == nil || st.Phase != v1alpha1.PhaseRunning || st.Operation.Sync == nil || !st.Operation.InitiatedBy.Automated {
+		return nil
+	}
+	if c == nil || c.snapshot == nil || st.Operation.Sync.Revision != c.snapshot.Commit {
+		return nil
+	}
+	return st.Operation.DeepCopy()
+}
+
+// approval reports whether the app's deletion-approved annotation covers
+// what waits since the given time, and when the annotation is there but
+// does not, why (for the message the person reads).
+func approval(app *v1alpha1.Application, since time.Time, what string) (bool, string) {
+	ok, err := app.DeletionApproved(since)
+	if err != nil {
+		return false, err.Error()
+	}
+	if v, has := app.Annotations[v1alpha1.DeletionApprovedAnnotation]; has && !ok {
+		return false, fmt.Sprintf("the approval in annotation %s (%s) is older than %s at %s", v1alpha1.DeletionApprovedAnnotation, v, what, since.UTC().Format(time.RFC3339))
+	}
+	return ok, ""
+}
+
+// startedAt is when op started: the start the status records when op is
+// the sync it shows running (resumed after waiting or a restart), else now.
+// A pruning approval counts from it.
+func startedAt(app *v1alpha1.Application, op *v1alpha1.Operation, now metav1.Time) metav1.Time {
+	st := app.Status.OperationState
+	if st != nil && st.Phase == v1alpha1.PhaseRunning && !st.StartedAt.IsZero() &&
+		st.Operation.InitiatedBy.Automated == op.InitiatedBy.Automated && equality.Semantic.DeepEqual(st.Operation.Sync, op.Sync) {
+		return st.StartedAt
+	}
+	return now
 }
 
 // onlyDrift reports whether there is something self-heal can act on: a
@@ -91,13 +144,16 @@ func (r *Reconciler) runSync(ctx context.Context, orig, app *v1alpha1.Applicatio
 	key := types.NamespacedName{Namespace: app.Namespace, Name: app.Name}
 	op = op.DeepCopy()
 	op.InitiatedBy.Trigger = trigger
-	state := &v1alpha1.OperationState{Operation: *op, Phase: v1alpha1.PhaseRunning, StartedAt: now}
+	start := startedAt(app, op, now)
+	prev := app.Status.OperationState
+	state := &v1alpha1.OperationState{Operation: *op, Phase: v1alpha1.PhaseRunning, StartedAt: start}
+	approved, approvalNote := approval(app, start.Time, "this sync, which started")
 	createNS := ""
 	if c.options.Bool("CreateNamespace") {
 		createNS = app.Spec.Destination.Namespace
 	}
 	long := r.markRunning(ctx, orig, app, state, c.plan)
-	opts := apply.SyncOptions{App: key, DryRun: op.Sync.DryRun, CreateNamespace: createNS, Timeout: r.opts.OperationTimeout}
+	opts := apply.SyncOptions{App: key, DryRun: op.Sync.DryRun, CreateNamespace: createNS, Timeout: r.opts.OperationTimeout, PruneConfirmed: approved}
 	if long {
 		// Only a sync others can see running can be asked to stop.
 		opts.Stop = func(ctx context.Context) bool { return r.terminating(ctx, key) }
@@ -138,15 +194,36 @@ func (r *Reconciler) runSync(ctx context.Context, orig, app *v1alpha1.Applicatio
 			r.dryRuns[k] = dryRun{input: hashOf(d.Object) + "|" + liveFingerprint(o.Object), result: prediction(o.Object), applied: o.Object}
 		}
 	}
+	var waiting *apply.AwaitingConfirmation
+	isWaiting := errors.As(err, &waiting)
 	if op.InitiatedBy.Automated {
 		r.lastAuto[key] = c.snapshot.Commit + "|" + c.specHash
+		if isWaiting {
+			r.awaiting[key] = r.lastAuto[key]
+		} else {
+			delete(r.awaiting, key)
+		}
 	}
 	r.appliedRVs[key] = rvs
 	r.mu.Unlock()
-	finished := metav1.Now()
-	state.FinishedAt = &finished
 	state.SyncResult = &v1alpha1.SyncOperationResult{Resources: record.Results(res), Revision: c.snapshot.Commit, Source: c.source}
 	who := op.InitiatedBy.String()
+	if isWaiting {
+		// Every wave is applied; the sync stays Running until a person
+		// approves the prune (or terminates the sync).
+		state.Message = fmt.Sprintf("%v; approve with `tether app confirm-deletion %s -n %s` (annotation %s)", waiting, app.Name, app.Namespace, v1alpha1.DeletionApprovedAnnotation)
+		if approvalNote != "" {
+			state.Message += "; " + approvalNote
+		}
+		if prev == nil || prev.Phase != v1alpha1.PhaseRunning || prev.Message != state.Message {
+			r.event(app, "Normal", "PruneConfirmationRequired", fmt.Sprintf("sync of %s (%s, %s) by %s %s", short(c.snapshot.Commit), c.snapshot.Author, c.snapshot.Subject(), who, state.Message))
+		}
+		app.Status.OperationState = state
+		fromCtx(ctx).InfoContext(ctx, "sync waiting for pruning confirmation", "revision", c.snapshot.Commit, "trigger", trigger, "objects", len(waiting.Objects))
+		return res
+	}
+	finished := metav1.Now()
+	state.FinishedAt = &finished
 	if err != nil {
 		c.target.markDown(err) // an unreachable cluster fails its next comparisons at once
 		state.Phase, state.Message = v1alpha1.PhaseFailed, err.Error()
@@ -157,7 +234,6 @@ func (r *Reconciler) runSync(ctx context.Context, orig, app *v1alpha1.Applicatio
 		if op.Sync.DryRun {
 			state.Message = "dry run: " + summarize(res)
 		} else {
-			start := now
 			record.AppendHistory(app, v1alpha1.RevisionHistory{
 				Revision: c.snapshot.Commit, DeployedAt: finished, DeployStartedAt: &start, Source: c.source,
 				InitiatedBy: op.InitiatedBy, Author: c.snapshot.Author, Message: c.snapshot.Subject(),

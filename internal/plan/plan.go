@@ -47,6 +47,12 @@ type Item struct {
 	Hook HookInfo
 }
 
+// NeedsConfirmation reports whether pruning the item waits for a person's
+// approval (sync option Prune=confirm, on the object or the app).
+func (it Item) NeedsConfirmation() bool {
+	return it.Action == ActionPrune && it.Options["Prune"] == "confirm"
+}
+
 // Plan is the outcome of comparing an app's desired and live objects.
 type Plan struct {
 	Items []Item

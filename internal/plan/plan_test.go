@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -297,5 +298,53 @@ func TestRespectIgnoredKeepsLiveValues(t *testing.T) {
 	}
 	if img, _, _ := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "containers"); len(img) != 1 {
 		t.Error("fields outside the rules must stay")
+	}
+}
+
+func TestPruneConfirmWaitsOnlyWhereTheOptionsSaySo(t *testing.T) {
+	plain := marked(t, `{apiVersion: v1, kind: ConfigMap, metadata: {name: plain, namespace: prod}}`)
+	confirm := marked(t, `{apiVersion: v1, kind: ConfigMap, metadata: {name: confirm, namespace: prod, annotations: {argocd.argoproj.io/sync-options: Prune=confirm}}}`)
+	never := marked(t, `{apiVersion: v1, kind: ConfigMap, metadata: {name: never, namespace: prod, annotations: {argocd.argoproj.io/sync-options: Prune=false}}}`)
+	always := marked(t, `{apiVersion: v1, kind: ConfigMap, metadata: {name: always, namespace: prod, annotations: {argocd.argoproj.io/sync-options: Prune=true}}}`)
+	inv := []inventory.Key{inventory.KeyOf(plain), inventory.KeyOf(confirm), inventory.KeyOf(never), inventory.KeyOf(always)}
+	lv := live(t, plain, confirm, never, always)
+	waiting := func(p *Plan) []string {
+		var names []string
+		for _, it := range p.Items {
+			if it.NeedsConfirmation() {
+				names = append(names, it.Key.Name)
+			}
+		}
+		return names
+	}
+	cases := []struct {
+		name    string
+		appOpts string
+		prune   bool
+		want    []string
+	}{
+		{"the object's option", "", true, []string{"confirm"}},
+		{"the app's option, unless the object says otherwise", "Prune=confirm", true, []string{"confirm", "plain"}},
+		{"nothing pruned, nothing to confirm", "Prune=confirm", false, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			opts, err := ParseSyncOptions(tc.appOpts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := Make(Input{App: testApp, Live: lv, Inventory: inv, Prune: tc.prune, Options: opts})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := waiting(p)
+			slices.Sort(got)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("objects waiting for confirmation (-want +got):\n%s", diff)
+			}
+			if a := actions(p)["ConfigMap/prod/never"]; a != ActionPruneSkipped {
+				t.Errorf("Prune=false on the object: %s, want %s", a, ActionPruneSkipped)
+			}
+		})
 	}
 }
