@@ -78,3 +78,47 @@ func (o SyncOptions) Merge(p SyncOptions) SyncOptions {
 	}
 	return out
 }
+
+// CompareOptions are the parsed `argocd.argoproj.io/compare-options`
+// annotation of one object: IgnoreExtraneous (a flag), and ServerSideDiff
+// and IncludeMutationWebhook, which tether accepts and always acts as
+// "true" for (it compares against a server-side dry run, which runs the
+// admission webhooks).
+type CompareOptions map[string]string
+
+var knownCompareOptions = map[string][]string{
+	"IgnoreExtraneous":       nil,
+	"ServerSideDiff":         {"true", "false"},
+	"IncludeMutationWebhook": {"true", "false"},
+}
+
+// ParseCompareOptions parses a compare-options annotation value. An
+// unknown option or value is an error naming it.
+func ParseCompareOptions(value string) (CompareOptions, error) {
+	out := CompareOptions{}
+	for _, part := range strings.Split(value, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		k, v, hasValue := strings.Cut(part, "=")
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		allowed, known := knownCompareOptions[k]
+		switch {
+		case !known:
+			return nil, fmt.Errorf("compare option %q: unknown option %s", part, k)
+		case allowed == nil && hasValue:
+			return nil, fmt.Errorf("compare option %q: %s takes no value", part, k)
+		case allowed != nil && !slices.Contains(allowed, v):
+			return nil, fmt.Errorf("compare option %q: value must be one of %s", part, strings.Join(allowed, ", "))
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+// Has reports whether option k is set.
+func (o CompareOptions) Has(k string) bool {
+	_, ok := o[k]
+	return ok
+}

@@ -7,6 +7,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/tether-gitops/tether/api/v1alpha1"
 	"github.com/tether-gitops/tether/internal/inventory"
 )
 
@@ -45,6 +46,9 @@ type Item struct {
 	Owner string
 	// Hook says whether and when the object runs as a hook.
 	Hook HookInfo
+	// IgnoreExtraneous, for an object to prune, keeps it from making the
+	// app OutOfSync (compare option IgnoreExtraneous on the live object).
+	IgnoreExtraneous bool
 }
 
 // NeedsConfirmation reports whether pruning the item waits for a person's
@@ -62,8 +66,12 @@ type Plan struct {
 func (p *Plan) OutOfSync() bool {
 	for _, it := range p.Items {
 		switch it.Action {
-		case ActionCreate, ActionUpdate, ActionPrune, ActionPruneSkipped:
+		case ActionCreate, ActionUpdate:
 			return true
+		case ActionPrune, ActionPruneSkipped:
+			if !it.IgnoreExtraneous {
+				return true
+			}
 		}
 	}
 	return false
@@ -158,6 +166,9 @@ func Make(in Input) (*Plan, error) {
 			objOpts = SyncOptions{}
 		}
 		it.Options = in.Options.Merge(objOpts)
+		if cmpOpts, err := ParseCompareOptions(live.GetAnnotations()[v1alpha1.CompareOptionsAnnotation]); err == nil {
+			it.IgnoreExtraneous = cmpOpts.Has("IgnoreExtraneous")
+		}
 		if w, err := Wave(live); err == nil {
 			it.Wave = w
 		}
@@ -182,6 +193,9 @@ func planObject(in Input, k inventory.Key, desired *unstructured.Unstructured) (
 		return it, fmt.Errorf("%s: annotation argocd.argoproj.io/sync-options: %w", k, err)
 	}
 	it.Options = in.Options.Merge(objOpts)
+	if _, err := ParseCompareOptions(desired.GetAnnotations()[v1alpha1.CompareOptionsAnnotation]); err != nil {
+		return it, fmt.Errorf("%s: annotation %s: %w", k, v1alpha1.CompareOptionsAnnotation, err)
+	}
 	if it.Live == nil {
 		it.Action = ActionCreate
 		if !in.NoDiff {

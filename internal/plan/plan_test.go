@@ -208,12 +208,14 @@ func TestMakePrunesOnlyWhatTheAppApplied(t *testing.T) {
 func TestMakeNamesBadAnnotations(t *testing.T) {
 	bad := marked(t, `{apiVersion: v1, kind: ConfigMap, metadata: {name: bad, namespace: prod, annotations: {argocd.argoproj.io/sync-wave: "one"}}}`)
 	badOpt := marked(t, `{apiVersion: v1, kind: ConfigMap, metadata: {name: opt, namespace: prod, annotations: {argocd.argoproj.io/sync-options: "Frobnicate=true"}}}`)
+	badCmp := marked(t, `{apiVersion: v1, kind: ConfigMap, metadata: {name: cmp, namespace: prod, annotations: {argocd.argoproj.io/compare-options: "IgnoreExtraneous=yes"}}}`)
 	good := marked(t, `{apiVersion: v1, kind: ConfigMap, metadata: {name: good, namespace: prod}}`)
-	p, err := Make(Input{App: testApp, Desired: []*unstructured.Unstructured{bad, badOpt, good}})
+	p, err := Make(Input{App: testApp, Desired: []*unstructured.Unstructured{bad, badOpt, badCmp, good}})
 	if err == nil {
 		t.Fatal("want an error")
 	}
-	for _, want := range []string{"ConfigMap/prod/bad", "argocd.argoproj.io/sync-wave", `"one"`, "ConfigMap/prod/opt", "Frobnicate"} {
+	for _, want := range []string{"ConfigMap/prod/bad", "argocd.argoproj.io/sync-wave", `"one"`, "ConfigMap/prod/opt", "Frobnicate",
+		"ConfigMap/prod/cmp: annotation argocd.argoproj.io/compare-options", "IgnoreExtraneous takes no value"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q lacks %q", err, want)
 		}
@@ -346,5 +348,42 @@ func TestPruneConfirmWaitsOnlyWhereTheOptionsSaySo(t *testing.T) {
 				t.Errorf("Prune=false on the object: %s, want %s", a, ActionPruneSkipped)
 			}
 		})
+	}
+}
+
+func TestIgnoreExtraneousKeepsAnAppInSync(t *testing.T) {
+	extra := marked(t, `{apiVersion: v1, kind: ConfigMap, metadata: {name: extra, namespace: prod, annotations: {argocd.argoproj.io/compare-options: IgnoreExtraneous}}}`)
+	plain := marked(t, `{apiVersion: v1, kind: ConfigMap, metadata: {name: plain, namespace: prod}}`)
+	for _, prune := range []bool{true, false} {
+		p, err := Make(Input{App: testApp, Live: live(t, extra), Inventory: []inventory.Key{inventory.KeyOf(extra)}, Prune: prune})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.OutOfSync() {
+			t.Errorf("prune=%v: an extraneous object marked IgnoreExtraneous made the app OutOfSync", prune)
+		}
+		if n := p.Count(ActionPrune) + p.Count(ActionPruneSkipped); n != 1 {
+			t.Errorf("prune=%v: the object is still listed for pruning: %d items", prune, n)
+		}
+	}
+	p, err := Make(Input{App: testApp, Live: live(t, extra, plain), Inventory: []inventory.Key{inventory.KeyOf(extra), inventory.KeyOf(plain)}, Prune: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.OutOfSync() {
+		t.Error("an extraneous object without the option makes the app OutOfSync")
+	}
+}
+
+func TestParseCompareOptions(t *testing.T) {
+	for _, ok := range []string{"", "IgnoreExtraneous", "ServerSideDiff=true, IncludeMutationWebhook=false", " IgnoreExtraneous ,ServerSideDiff=false"} {
+		if _, err := ParseCompareOptions(ok); err != nil {
+			t.Errorf("%q: %v", ok, err)
+		}
+	}
+	for bad, want := range map[string]string{"Frob": "unknown option Frob", "ServerSideDiff=maybe": "one of true, false", "IgnoreExtraneous=true": "takes no value"} {
+		if _, err := ParseCompareOptions(bad); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: error %v, want %q", bad, err, want)
+		}
 	}
 }

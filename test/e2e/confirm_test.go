@@ -201,3 +201,40 @@ spec:
 		t.Error("the approved deletion left objects behind")
 	}
 }
+
+func TestIgnoreExtraneousKeepsTheAppSynced(t *testing.T) {
+	e := startTether(t)
+	dest := destNamespace(t)
+	extra := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n  annotations:\n    argocd.argoproj.io/compare-options: IgnoreExtraneous\n    argocd.argoproj.io/sync-options: Prune=false\ndata: {a: b}\n"
+	repo := newRepo(t, gitserver.Anonymous, map[string]string{"apps/api/a.yaml": cmYAML("a", "1"), "apps/api/extra.yaml": extra})
+	e.createApp(t, autoApp, repo.HTTPURL(), dest)
+	e.waitApp(t, "api-production", "synced", synced(""))
+
+	rev, err := repo.Commit("main", nil, []string{"apps/api/extra.yaml"}, "stop managing extra")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.refresh(t, "api-production")
+	a := e.waitApp(t, "api-production", "compared at the new commit", func(a *v1alpha1.Application) bool { return a.Status.Sync.Revision == rev })
+	if a.Status.Sync.Status != v1alpha1.SyncStatusSynced {
+		t.Errorf("an extraneous object marked IgnoreExtraneous must not make the app OutOfSync: %s", describeStatus(a))
+	}
+	listed := false
+	for _, r := range a.Status.Resources {
+		listed = listed || (r.Name == "extra" && r.RequiresPruning)
+	}
+	if !listed || configMap(t, dest, "extra") == nil {
+		t.Errorf("extra stays, listed as requiring pruning: %s", describeStatus(a))
+	}
+
+	// A compare option tether does not know is an error naming the object.
+	bad := strings.Replace(cmYAML("b", "1"), "metadata:\n", "metadata:\n  annotations: {argocd.argoproj.io/compare-options: IgnoreEverything}\n", 1)
+	if _, err := repo.Commit("main", map[string]string{"apps/api/b.yaml": bad}, nil, "a bad compare option"); err != nil {
+		t.Fatal(err)
+	}
+	e.refresh(t, "api-production")
+	e.waitApp(t, "api-production", "the bad option named", hasCondition(v1alpha1.ConditionComparisonError, "ConfigMap/"+dest+"/b: annotation argocd.argoproj.io/compare-options"))
+	if configMap(t, dest, "b") != nil {
+		t.Error("an object with an invalid compare option was applied")
+	}
+}
