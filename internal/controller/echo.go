@@ -33,6 +33,7 @@ const (
 type lastLook struct {
 	rv    string    // the Application's resourceVersion after its writes
 	at    time.Time // when it ended
+	due   time.Time // when it asked to run again (zero: never)
 	stirs uint64    // the app's stir count when it started
 }
 
@@ -83,7 +84,26 @@ func (r *Reconciler) endReconcile(app types.NamespacedName, rv string, stirs uin
 		delete(r.looks, app)
 		return
 	}
-	r.looks[app] = lastLook{rv: rv, at: time.Now(), stirs: stirs}
+	now := time.Now()
+	l := lastLook{rv: rv, at: now, stirs: stirs}
+	if requeue > 0 {
+		l.due = now.Add(requeue)
+	}
+	r.looks[app] = l
+}
+
+// requeueLeft is how long until the last full reconcile of app asked to
+// run again (0: it did not). A reconcile skipped as an echo asks for it
+// again: the work queue merges a pending timer with the echo that brought
+// the skipped reconcile, and the timer would be lost.
+func (r *Reconciler) requeueLeft(app types.NamespacedName) time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	l, ok := r.looks[app]
+	if !ok || l.due.IsZero() {
+		return 0
+	}
+	return max(time.Until(l.due), time.Millisecond)
 }
 
 // echoKind is what a reconcile is asked for.

@@ -7,6 +7,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/tether-gitops/tether/api/v1alpha1"
 	"github.com/tether-gitops/tether/internal/inventory"
 )
 
@@ -103,5 +104,59 @@ func TestEchoesOfOwnWritesCostNoReconcile(t *testing.T) {
 	r.noteObjectEvent(app, cm, false)
 	if k := next(r, "20"); k != notEcho {
 		t.Fatalf("no full reconcile yet: %v, want notEcho", k)
+	}
+}
+
+func TestChangedMeanwhile(t *testing.T) {
+	read := &v1alpha1.Application{}
+	read.Generation = 2
+	read.Annotations = map[string]string{"a": "1", v1alpha1.RefreshAnnotation: "normal"}
+	read.Finalizers = []string{v1alpha1.ResourcesFinalizer}
+	op := &v1alpha1.Operation{Sync: &v1alpha1.SyncOperation{Revision: "main"}}
+	cases := []struct {
+		name               string
+		change             func(a *v1alpha1.Application)
+		refreshed, cleared bool
+		want               bool
+	}{
+		{"only the status", func(a *v1alpha1.Application) { a.Status.Sync.Status = "Synced" }, false, false, false},
+		{"the refresh annotation tether removed", func(a *v1alpha1.Application) { delete(a.Annotations, v1alpha1.RefreshAnnotation) }, true, false, false},
+		{"an operation requested meanwhile", func(a *v1alpha1.Application) { a.Operation = op }, false, false, true},
+		{"the spec", func(a *v1alpha1.Application) { a.Generation++ }, false, false, true},
+		{"an annotation", func(a *v1alpha1.Application) { a.Annotations[v1alpha1.DeletionApprovedAnnotation] = "2026-11-26T08:00:00Z" }, false, false, true},
+		{"a label", func(a *v1alpha1.Application) { a.Labels = map[string]string{"team": "x"} }, false, false, true},
+		{"the finalizers", func(a *v1alpha1.Application) { a.Finalizers = nil }, false, false, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			now := read.DeepCopy()
+			tc.change(now)
+			if got := changedMeanwhile(read, now, tc.refreshed, tc.cleared); got != tc.want {
+				t.Errorf("changedMeanwhile = %v, want %v", got, tc.want)
+			}
+		})
+	}
+	withOp := read.DeepCopy()
+	withOp.Operation = op
+	if changedMeanwhile(withOp, read, false, true) {
+		t.Error("the operation tether cleared is its own change")
+	}
+}
+
+func TestASkippedEchoKeepsTheRequeue(t *testing.T) {
+	app := types.NamespacedName{Namespace: "argocd", Name: "a"}
+	r := echoReconciler()
+	if d := r.requeueLeft(app); d != 0 {
+		t.Errorf("no reconcile yet: requeue %v, want 0", d)
+	}
+	stirs, _ := r.beginReconcile(app)
+	r.endReconcile(app, "20", stirs, 3*time.Minute)
+	if d := r.requeueLeft(app); d <= 2*time.Minute || d > 3*time.Minute {
+		t.Errorf("requeue left %v, want just under 3m", d)
+	}
+	stirs, _ = r.beginReconcile(app)
+	r.endReconcile(app, "21", stirs, 0)
+	if d := r.requeueLeft(app); d != 0 {
+		t.Errorf("a reconcile that asked for no requeue: %v, want 0", d)
 	}
 }

@@ -2,11 +2,14 @@ package controller
 
 import (
 	"context"
+	"maps"
+	"slices"
 
 	"fmt"
 	"log/slog"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -32,7 +35,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, err
 	}
 	if r.classify(req.NamespacedName, raw.GetResourceVersion(), stirs, evs) != notEcho {
-		return ctrl.Result{}, nil
+		return ctrl.Result{RequeueAfter: r.requeueLeft(req.NamespacedName)}, nil
 	}
 	app := &v1alpha1.Application{}
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(raw.Object, app); err != nil {
@@ -170,8 +173,36 @@ func (r *Reconciler) reconcileApp(ctx context.Context, app *v1alpha1.Application
 	if err := r.writeStatus(ctx, orig, app, refresh, op != nil && !waiting); err != nil {
 		return ctrl.Result{}, err
 	}
-	r.endReconcile(key, app.ResourceVersion, stirs, requeue)
+	rv := app.ResourceVersion
+	if changedMeanwhile(orig, app, refresh != "", op != nil && !waiting) {
+		// The status write answered with someone else's change made since
+		// the app was read: its echo must not pass for tether's own.
+		rv = ""
+	}
+	r.endReconcile(key, rv, stirs, requeue)
 	return ctrl.Result{RequeueAfter: requeue}, nil
+}
+
+// changedMeanwhile reports whether app, as the API server returned it from
+// the status write, holds a change to anything but the status that the
+// reconcile did not make: the spec, the operation, the metadata. The
+// reconcile itself only removes the refresh annotation and a handled
+// operation (refreshed, clearedOp).
+func changedMeanwhile(read, now *v1alpha1.Application, refreshed, clearedOp bool) bool {
+	wantOp := read.Operation
+	if clearedOp {
+		wantOp = nil
+	}
+	wantAnn := maps.Clone(read.Annotations)
+	if refreshed {
+		delete(wantAnn, v1alpha1.RefreshAnnotation)
+	}
+	return now.Generation != read.Generation ||
+		!equality.Semantic.DeepEqual(now.Operation, wantOp) ||
+		!maps.Equal(now.Annotations, wantAnn) ||
+		!maps.Equal(now.Labels, read.Labels) ||
+		!slices.Equal(now.Finalizers, read.Finalizers) ||
+		!now.DeletionTimestamp.Equal(read.DeletionTimestamp)
 }
 
 // endTerminated ends the sync the status shows as asked to stop.
