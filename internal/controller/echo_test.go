@@ -123,7 +123,9 @@ func TestChangedMeanwhile(t *testing.T) {
 		{"the refresh annotation tether removed", func(a *v1alpha1.Application) { delete(a.Annotations, v1alpha1.RefreshAnnotation) }, true, false, false},
 		{"an operation requested meanwhile", func(a *v1alpha1.Application) { a.Operation = op }, false, false, true},
 		{"the spec", func(a *v1alpha1.Application) { a.Generation++ }, false, false, true},
-		{"an annotation", func(a *v1alpha1.Application) { a.Annotations[v1alpha1.DeletionApprovedAnnotation] = "2026-11-26T08:00:00Z" }, false, false, true},
+		{"an annotation", func(a *v1alpha1.Application) {
+			a.Annotations[v1alpha1.DeletionApprovedAnnotation] = "2026-11-26T08:00:00Z"
+		}, false, false, true},
 		{"a label", func(a *v1alpha1.Application) { a.Labels = map[string]string{"team": "x"} }, false, false, true},
 		{"the finalizers", func(a *v1alpha1.Application) { a.Finalizers = nil }, false, false, true},
 	}
