@@ -118,6 +118,8 @@ type ApplicationSpec struct {
 }
 
 // Info is a name/value pair shown with the app.
+//
+// +kubebuilder:pruning:PreserveUnknownFields
 type Info struct {
 	Name  string `json:"name"`
 	Value string `json:"value"`
@@ -125,6 +127,8 @@ type Info struct {
 
 // ApplicationDestination names a cluster (by server URL or name) and a
 // default namespace.
+//
+// +kubebuilder:pruning:PreserveUnknownFields
 type ApplicationDestination struct {
 	// +optional
 	Server string `json:"server,omitempty"`
@@ -147,14 +151,27 @@ type SyncPolicy struct {
 	// Retry of failed syncs.
 	// +optional
 	Retry *RetryStrategy `json:"retry,omitempty"`
-	// ManagedNamespaceMetadata is not supported; kept to report it.
+	// ManagedNamespaceMetadata is set on the destination namespace by every
+	// sync, with the sync option CreateNamespace=true.
 	// +optional
-	// +kubebuilder:validation:Schemaless
-	// +kubebuilder:pruning:PreserveUnknownFields
-	ManagedNamespaceMetadata *runtime.RawExtension `json:"managedNamespaceMetadata,omitempty"`
+	ManagedNamespaceMetadata *ManagedNamespaceMetadata `json:"managedNamespaceMetadata,omitempty"`
+}
+
+// ManagedNamespaceMetadata is the labels and annotations tether keeps on
+// the namespace that CreateNamespace=true creates. Removing one from here
+// removes it from the namespace at the next sync; what others set stays.
+//
+// +kubebuilder:pruning:PreserveUnknownFields
+type ManagedNamespaceMetadata struct {
+	// +optional
+	Labels map[string]string `json:"labels,omitempty"`
+	// +optional
+	Annotations map[string]string `json:"annotations,omitempty"`
 }
 
 // SyncPolicyAutomated turns on automated sync.
+//
+// +kubebuilder:pruning:PreserveUnknownFields
 type SyncPolicyAutomated struct {
 	// Prune deletes objects no longer in Git.
 	// +optional
@@ -176,6 +193,8 @@ func (a *SyncPolicyAutomated) IsEnabled() bool {
 }
 
 // RetryStrategy retries a failed sync.
+//
+// +kubebuilder:pruning:PreserveUnknownFields
 type RetryStrategy struct {
 	// +optional
 	Limit int64 `json:"limit,omitempty"`
@@ -184,6 +203,8 @@ type RetryStrategy struct {
 }
 
 // Backoff is the wait between retries.
+//
+// +kubebuilder:pruning:PreserveUnknownFields
 type Backoff struct {
 	// +optional
 	Duration string `json:"duration,omitempty"`
@@ -194,6 +215,8 @@ type Backoff struct {
 }
 
 // ResourceIgnoreDifferences leaves fields of matching objects out of the comparison.
+//
+// +kubebuilder:pruning:PreserveUnknownFields
 type ResourceIgnoreDifferences struct {
 	// +optional
 	Group string `json:"group,omitempty"`

@@ -111,6 +111,8 @@ type ApplicationSourceHelm struct {
 }
 
 // HelmParameter is one --set style override.
+//
+// +kubebuilder:pruning:PreserveUnknownFields
 type HelmParameter struct {
 	Name string `json:"name"`
 	// +optional

@@ -41,6 +41,9 @@ type SyncOptions struct {
 	DryRun bool
 	// CreateNamespace, when not empty, is created first if missing.
 	CreateNamespace string
+	// NamespaceMetadata, when set, is applied to CreateNamespace (created
+	// or not) as the field manager NamespaceFieldManager.
+	NamespaceMetadata *v1alpha1.ManagedNamespaceMetadata
 	// CRDTimeout bounds the wait for a CRD to become Established.
 	CRDTimeout time.Duration
 	// Timeout bounds each wait of the operation: a wave turning healthy, a
@@ -123,7 +126,7 @@ func (a *Applier) Sync(ctx context.Context, p *plan.Plan, opts SyncOptions) (*Re
 		return res, err
 	}
 	if opts.CreateNamespace != "" && !opts.DryRun {
-		if err := a.ensureNamespace(ctx, opts.CreateNamespace); err != nil {
+		if err := a.ensureNamespace(ctx, opts.CreateNamespace, opts.NamespaceMetadata); err != nil {
 			return res, err
 		}
 	}
@@ -472,10 +475,31 @@ func isAPIStatus(err error) bool {
 // part of the same sync).
 func isUnknownKind(err error) bool { return meta.IsNoMatchError(err) }
 
-func (a *Applier) ensureNamespace(ctx context.Context, name string) error {
+// NamespaceFieldManager owns the labels and annotations of
+// managedNamespaceMetadata: apart from what the app's objects apply, so
+// a Namespace that is also in Git keeps both.
+const NamespaceFieldManager = "tether-namespace"
+
+// ensureNamespace creates the namespace when missing; with metadata, it
+// applies the namespace with those labels and annotations instead (what
+// an earlier apply set and metadata no longer holds is removed, what
+// others set stays).
+func (a *Applier) ensureNamespace(ctx context.Context, name string, metadata *v1alpha1.ManagedNamespaceMetadata) error {
 	m, err := a.Client.Map(corev1.SchemeGroupVersion.WithKind("Namespace"))
 	if err != nil {
 		return err
+	}
+	if metadata != nil {
+		ns := &unstructured.Unstructured{}
+		ns.SetAPIVersion("v1")
+		ns.SetKind("Namespace")
+		ns.SetName(name)
+		ns.SetLabels(metadata.Labels)
+		ns.SetAnnotations(metadata.Annotations)
+		if _, err := a.Client.Resource(m, "").Apply(ctx, name, ns, metav1.ApplyOptions{FieldManager: NamespaceFieldManager, Force: true}); err != nil {
+			return fmt.Errorf("namespace %s: apply managedNamespaceMetadata (CreateNamespace=true): %w", name, err)
+		}
+		return nil
 	}
 	if _, err := a.Client.Resource(m, "").Get(ctx, name, metav1.GetOptions{}); err == nil {
 		return nil // exists: no write

@@ -154,6 +154,9 @@ func (r *Reconciler) runSync(ctx context.Context, orig, app *v1alpha1.Applicatio
 	}
 	long := r.markRunning(ctx, orig, app, state, c.plan)
 	opts := apply.SyncOptions{App: key, DryRun: op.Sync.DryRun, CreateNamespace: createNS, Timeout: r.opts.OperationTimeout, PruneConfirmed: approved}
+	if createNS != "" && app.Spec.SyncPolicy != nil {
+		opts.NamespaceMetadata = app.Spec.SyncPolicy.ManagedNamespaceMetadata
+	}
 	if long {
 		// Only a sync others can see running can be asked to stop.
 		opts.Stop = func(ctx context.Context) bool { return r.terminating(ctx, key) }

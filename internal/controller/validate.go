@@ -3,22 +3,25 @@ package controller
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/validation"
 	sigsjson "sigs.k8s.io/json"
 
 	"github.com/tether-gitops/tether/api/v1alpha1"
+	"github.com/tether-gitops/tether/internal/plan"
 )
 
 // unsupported lists fields the CRD keeps so they can be reported.
 var unsupported = map[string]string{
-	"spec.sources":                             "several sources in one Application",
-	"spec.source.plugin":                       "config management plugins",
-	"spec.source.chart":                        "charts from a Helm repository (use a chart stored in Git)",
-	"spec.source.directory.jsonnet":            "Jsonnet",
-	"spec.syncPolicy.managedNamespaceMetadata": "managedNamespaceMetadata",
+	"spec.sources":                  "several sources in one Application",
+	"spec.source.plugin":            "config management plugins",
+	"spec.source.chart":             "charts from a Helm repository (use a chart stored in Git)",
+	"spec.source.directory.jsonnet": "Jsonnet",
 }
 
 // unsupportedFields returns one message per field of the raw Application
@@ -46,5 +49,35 @@ func unsupportedFields(raw *unstructured.Unstructured) []string {
 		msgs = append(msgs, fmt.Sprintf("%v: tether does not support this field", e))
 	}
 	sort.Strings(msgs)
+	return msgs
+}
+
+// namespaceMetadataProblems checks spec.syncPolicy.managedNamespaceMetadata:
+// it needs CreateNamespace=true (tether labels only the namespace it would
+// create), and its keys and values must be valid, so a bad one is named
+// here rather than refused mid-sync.
+func namespaceMetadataProblems(sp *v1alpha1.SyncPolicy) []string {
+	if sp == nil || sp.ManagedNamespaceMetadata == nil {
+		return nil
+	}
+	const field = "spec.syncPolicy.managedNamespaceMetadata"
+	var msgs []string
+	if opts, err := plan.ParseSyncOptions(sp.SyncOptions...); err == nil && !opts.Bool("CreateNamespace") {
+		msgs = append(msgs, field+": needs the sync option CreateNamespace=true")
+	}
+	m := sp.ManagedNamespaceMetadata
+	for _, k := range slices.Sorted(maps.Keys(m.Labels)) {
+		if errs := validation.IsQualifiedName(k); len(errs) > 0 {
+			msgs = append(msgs, fmt.Sprintf("%s.labels: key %q: %s", field, k, strings.Join(errs, "; ")))
+		}
+		if errs := validation.IsValidLabelValue(m.Labels[k]); len(errs) > 0 {
+			msgs = append(msgs, fmt.Sprintf("%s.labels[%s]: value %q: %s", field, k, m.Labels[k], strings.Join(errs, "; ")))
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(m.Annotations)) {
+		if errs := validation.IsQualifiedName(strings.ToLower(k)); len(errs) > 0 {
+			msgs = append(msgs, fmt.Sprintf("%s.annotations: key %q: %s", field, k, strings.Join(errs, "; ")))
+		}
+	}
 	return msgs
 }
