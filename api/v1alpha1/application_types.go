@@ -16,6 +16,11 @@ const (
 	InClusterName = "in-cluster"
 	// ResourcesFinalizer makes deleting an Application delete its objects.
 	ResourcesFinalizer = "resources-finalizer.argocd.argoproj.io"
+	// PostDeleteFinalizer, added by the controller to an app with
+	// PostDelete hooks, holds its deletion until they ran;
+	// PostDeleteCleanupFinalizer until they were cleaned up.
+	PostDeleteFinalizer        = "post-delete-finalizer.argocd.argoproj.io"
+	PostDeleteCleanupFinalizer = "post-delete-finalizer.argocd.argoproj.io/cleanup"
 	// RefreshAnnotation asks for an immediate refresh ("normal" or "hard").
 	RefreshAnnotation = "argocd.argoproj.io/refresh"
 	// SyncOptionsAnnotation holds per-object sync options.

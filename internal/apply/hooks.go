@@ -2,6 +2,7 @@ package apply
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -91,6 +92,25 @@ func (a *Applier) runHook(ctx context.Context, it plan.Item, phase string, opts 
 		}
 	}
 	return r
+}
+
+// RunPostDeleteHooks runs an app's PostDelete hooks one after another,
+// each to its end (opts.Timeout bounds each wait), once the app is deleted.
+// Every hook runs even when one fails; the error names those that failed.
+func (a *Applier) RunPostDeleteHooks(ctx context.Context, hooks []plan.Item, opts SyncOptions) ([]ObjectResult, error) {
+	if opts.Timeout == 0 {
+		opts.Timeout = 5 * time.Minute
+	}
+	var out []ObjectResult
+	var errs []error
+	for _, h := range hooks {
+		r := a.runHook(ctx, h, plan.HookPostDelete, opts)
+		out = append(out, r)
+		if r.Status == StatusSyncFailed {
+			errs = append(errs, errors.New(r.Message))
+		}
+	}
+	return out, errors.Join(errs...)
 }
 
 func hookFailed(r ObjectResult, err error) ObjectResult {

@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tether-gitops/tether/api/v1alpha1"
+	"github.com/tether-gitops/tether/internal/apply"
 	"github.com/tether-gitops/tether/internal/inventory"
 	"github.com/tether-gitops/tether/internal/plan"
 	"github.com/tether-gitops/tether/internal/record"
@@ -33,6 +34,9 @@ func (r *Reconciler) finalize(ctx context.Context, app *v1alpha1.Application) (c
 		}
 	}
 	if len(ours) == 0 {
+		if hasPostDeleteFinalizer(app.Finalizers) {
+			return r.postDelete(ctx, app)
+		}
 		r.forget(key)
 		return ctrl.Result{}, nil
 	}
@@ -97,19 +101,97 @@ func (r *Reconciler) finalize(ctx context.Context, app *v1alpha1.Application) (c
 	if remaining > 0 {
 		return ctrl.Result{RequeueAfter: time.Second}, nil
 	}
+	// With PostDelete hooks, the removal of this finalizer brings the app
+	// back for them.
+	if err := r.removeFinalizers(ctx, app, ours); err != nil {
+		return ctrl.Result{}, err
+	}
+	r.forget(key)
+	return ctrl.Result{}, nil
+}
+
+// removeFinalizers removes the given finalizers of the app (and only them,
+// at the version read: a conflict brings the app back).
+func (r *Reconciler) removeFinalizers(ctx context.Context, app *v1alpha1.Application, drop []string) error {
 	keep := make([]string, 0, len(app.Finalizers))
 	for _, f := range app.Finalizers {
-		if !slices.Contains(ours, f) {
+		if !slices.Contains(drop, f) {
 			keep = append(keep, f)
 		}
 	}
-	b, _ := json.Marshal(map[string]any{"metadata": map[string]any{"finalizers": keep, "resourceVersion": app.ResourceVersion}})
+	return r.patchFinalizers(ctx, app, keep)
+}
+
+func (r *Reconciler) patchFinalizers(ctx context.Context, app *v1alpha1.Application, finalizers []string) error {
+	b, _ := json.Marshal(map[string]any{"metadata": map[string]any{"finalizers": finalizers, "resourceVersion": app.ResourceVersion}})
 	u := &unstructured.Unstructured{}
 	u.SetGroupVersionKind(v1alpha1.GroupVersion.WithKind(v1alpha1.ApplicationKind))
 	u.SetNamespace(app.Namespace)
 	u.SetName(app.Name)
 	if err := r.client.Patch(ctx, u, client.RawPatch(types.MergePatchType, b)); err != nil {
-		return ctrl.Result{}, fmt.Errorf("application %s: remove finalizer: %w", key, err)
+		return fmt.Errorf("application %s/%s: set finalizers: %w", app.Namespace, app.Name, err)
+	}
+	return nil
+}
+
+func hasPostDeleteFinalizer(fs []string) bool {
+	return slices.Contains(fs, v1alpha1.PostDeleteFinalizer) || slices.Contains(fs, v1alpha1.PostDeleteCleanupFinalizer)
+}
+
+// ensurePostDeleteFinalizers adds the PostDelete finalizers to an app whose
+// plan has PostDelete hooks, so that deleting it waits for them (as Argo CD
+// does). It writes only when one is missing.
+func (r *Reconciler) ensurePostDeleteFinalizers(ctx context.Context, app *v1alpha1.Application, p *plan.Plan) error {
+	if app.DeletionTimestamp != nil || len(p.PostDeleteHooks()) == 0 {
+		return nil
+	}
+	fs := slices.Clone(app.Finalizers)
+	for _, f := range []string{v1alpha1.PostDeleteFinalizer, v1alpha1.PostDeleteCleanupFinalizer} {
+		if !slices.Contains(fs, f) {
+			fs = append(fs, f)
+		}
+	}
+	if len(fs) == len(app.Finalizers) {
+		return nil
+	}
+	return r.patchFinalizers(ctx, app, fs)
+}
+
+// postDelete runs the PostDelete hooks of a deleted app whose objects are
+// gone (or stay, without the resources finalizer), rendered from its
+// source, then removes the PostDelete finalizers. A hook that fails is
+// reported in an event and does not hold the deletion (as in Argo CD); an
+// app that cannot be rendered any more keeps its finalizers and says why.
+func (r *Reconciler) postDelete(ctx context.Context, app *v1alpha1.Application) (ctrl.Result, error) {
+	key := types.NamespacedName{Namespace: app.Namespace, Name: app.Name}
+	cmp, err := r.compare(ctx, app, nil, false)
+	if err != nil && (cmp == nil || cmp.plan == nil) {
+		msg := fmt.Sprintf("cannot run the PostDelete hooks: %v; the app stays until they can run (or until finalizer %s is removed)", err, v1alpha1.PostDeleteFinalizer)
+		orig := app.DeepCopy()
+		had := slices.ContainsFunc(app.Status.Conditions, func(c v1alpha1.ApplicationCondition) bool {
+			return c.Type == v1alpha1.ConditionDeletionError && c.Message == msg
+		})
+		if !had {
+			r.event(app, "Warning", "DeletionError", msg)
+		}
+		record.SetConditions(&app.Status, []v1alpha1.ApplicationCondition{record.Condition(v1alpha1.ConditionDeletionError, msg)}, metav1.Now())
+		if werr := r.writeStatus(ctx, orig, app, "", false); werr != nil {
+			return ctrl.Result{}, werr
+		}
+		return ctrl.Result{RequeueAfter: comparisonRetry}, nil
+	}
+	hooks := cmp.plan.PostDeleteHooks()
+	if len(hooks) > 0 {
+		res, herr := cmp.target.applier.RunPostDeleteHooks(ctx, hooks, apply.SyncOptions{App: key, Timeout: r.opts.OperationTimeout})
+		if herr != nil {
+			r.event(app, "Warning", "PostDeleteHookFailed", herr.Error())
+		} else {
+			r.event(app, "Normal", "PostDeleteHooksSucceeded", fmt.Sprintf("%d PostDelete hooks succeeded", len(res)))
+		}
+		fromCtx(ctx).InfoContext(ctx, "PostDelete hooks ran", "hooks", len(res), "failed", herr != nil)
+	}
+	if err := r.removeFinalizers(ctx, app, []string{v1alpha1.PostDeleteFinalizer, v1alpha1.PostDeleteCleanupFinalizer}); err != nil {
+		return ctrl.Result{}, err
 	}
 	r.forget(key)
 	return ctrl.Result{}, nil

@@ -98,6 +98,9 @@ func (r *Reconciler) reconcileApp(ctx context.Context, app *v1alpha1.Application
 		r.endTerminated(app, now)
 		pending = nil
 	}
+	if ferr := r.ensurePostDeleteFinalizers(ctx, app, cmp.plan); ferr != nil {
+		return ctrl.Result{}, ferr
+	}
 	trigger, syncOp := r.decideSync(app, cmp, pending)
 	var retryCount int64
 	requeue := jitter(r.opts.PollInterval, key.String())

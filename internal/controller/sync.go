@@ -332,10 +332,12 @@ func (r *Reconciler) terminating(ctx context.Context, key types.NamespacedName) 
 func longSync(p *plan.Plan) bool {
 	waves := map[int]bool{}
 	for _, it := range p.Items {
-		if it.Action == plan.ActionHook {
+		if it.Action == plan.ActionHook && !it.Hook.OnlyPostDelete() {
 			return true
 		}
-		waves[it.Wave] = true
+		if it.Action != plan.ActionHook {
+			waves[it.Wave] = true
+		}
 	}
 	return len(waves) > 1
 }

@@ -26,6 +26,9 @@ const (
 	HookPostSync = "PostSync"
 	HookSyncFail = "SyncFail"
 	HookSkip     = "Skip"
+	// HookPostDelete hooks run once the app is deleted and its objects are
+	// gone, never in a sync.
+	HookPostDelete = "PostDelete"
 )
 
 // Hook delete policies.
@@ -50,6 +53,23 @@ type HookInfo struct {
 // IsHook reports whether the object runs as a hook.
 func (h HookInfo) IsHook() bool { return len(h.Phases) > 0 }
 
+// OnlyPostDelete reports whether the hook runs only after the app's
+// deletion, never in a sync.
+func (h HookInfo) OnlyPostDelete() bool {
+	return len(h.Phases) > 0 && !slices.ContainsFunc(h.Phases, func(p string) bool { return p != HookPostDelete })
+}
+
+// PostDeleteHooks returns the plan's PostDelete hooks, in plan order.
+func (p *Plan) PostDeleteHooks() []Item {
+	var out []Item
+	for _, it := range p.Items {
+		if it.Action == ActionHook && slices.Contains(it.Hook.Phases, HookPostDelete) {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
 // HasPolicy reports whether p is among the delete policies.
 func (h HookInfo) HasPolicy(p string) bool { return slices.Contains(h.DeletePolicies, p) }
 
@@ -64,12 +84,12 @@ func Hook(obj *unstructured.Unstructured) (HookInfo, error) {
 	if v, ok := ann[HookAnnotation]; ok {
 		for _, p := range splitComma(v) {
 			switch p {
-			case HookPreSync, HookSync, HookPostSync, HookSyncFail:
+			case HookPreSync, HookSync, HookPostSync, HookSyncFail, HookPostDelete:
 				h.Phases = append(h.Phases, p)
 			case HookSkip:
 				h.Skip = true
 			default:
-				return h, fmt.Errorf("%s: annotation %s: unknown hook type %q (want PreSync, Sync, PostSync, SyncFail or Skip)", describe(obj), HookAnnotation, p)
+				return h, fmt.Errorf("%s: annotation %s: unknown hook type %q (want PreSync, Sync, PostSync, SyncFail, PostDelete or Skip)", describe(obj), HookAnnotation, p)
 			}
 		}
 	} else if v, ok := ann[helmHookAnnotation]; ok {
@@ -79,10 +99,12 @@ func Hook(obj *unstructured.Unstructured) (HookInfo, error) {
 				h.Phases = appendOnce(h.Phases, HookPreSync)
 			case "post-install", "post-upgrade":
 				h.Phases = appendOnce(h.Phases, HookPostSync)
+			case "post-delete":
+				h.Phases = appendOnce(h.Phases, HookPostDelete)
 			}
 		}
 		if len(h.Phases) == 0 {
-			h.Skip = true // test, delete and rollback hooks have no sync phase
+			h.Skip = true // test, pre-delete and rollback hooks have no sync phase
 		}
 		if w, ok := ann[helmHookWeightAnnotation]; ok {
 			n, err := strconv.Atoi(strings.TrimSpace(w))

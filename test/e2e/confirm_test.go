@@ -2,9 +2,12 @@ package e2e
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/tether-gitops/tether/api/v1alpha1"
 	"github.com/tether-gitops/tether/internal/testenv/gitserver"
@@ -236,5 +239,77 @@ func TestIgnoreExtraneousKeepsTheAppSynced(t *testing.T) {
 	e.waitApp(t, "api-production", "the bad option named", hasCondition(v1alpha1.ConditionComparisonError, "ConfigMap/"+dest+"/b: annotation argocd.argoproj.io/compare-options"))
 	if configMap(t, dest, "b") != nil {
 		t.Error("an object with an invalid compare option was applied")
+	}
+}
+
+func TestPostDeleteHooksRunOnceTheAppIsDeleted(t *testing.T) {
+	e := startTether(t)
+	dest := destNamespace(t)
+	repo := newRepo(t, gitserver.Anonymous, map[string]string{
+		"app/cm.yaml":      cmYAML("a", "1"),
+		"app/cleanup.yaml": hookJob("cleanup", "PostDelete", "", false),
+		"app/fails.yaml":   hookJob("fails", "PostDelete", "HookFailed", true),
+		"kept/cm.yaml":     cmYAML("kept", "1"),
+		"kept/hook.yaml":   hookJob("kept-hook", "PostDelete", "HookSucceeded", false),
+	})
+	mk := func(name, path, finalizers string) string {
+		return `
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {name: ` + name + `, finalizers: [` + finalizers + `]}
+spec:
+  source: {repoURL: REPO, targetRevision: main, path: ` + path + `}
+  destination: {server: https://kubernetes.default.svc, namespace: DESTNS}
+  syncPolicy: {automated: {prune: true}}
+`
+	}
+	e.createApp(t, mk("cascade", "app", v1alpha1.ResourcesFinalizer), repo.HTTPURL(), dest)
+	e.createApp(t, mk("orphan", "kept", ""), repo.HTTPURL(), dest)
+	for _, name := range []string{"cascade", "orphan"} {
+		a := e.waitApp(t, name, "synced with the PostDelete finalizers", func(a *v1alpha1.Application) bool {
+			return synced("")(a) && slices.Contains(a.Finalizers, v1alpha1.PostDeleteFinalizer) && slices.Contains(a.Finalizers, v1alpha1.PostDeleteCleanupFinalizer)
+		})
+		if a.Status.OperationState == nil || a.Status.OperationState.Phase != v1alpha1.PhaseSucceeded {
+			t.Fatalf("%s: %s", name, describeStatus(a))
+		}
+	}
+	if job(t, dest, "cleanup") != nil || job(t, dest, "kept-hook") != nil {
+		t.Fatal("a PostDelete hook ran in a sync")
+	}
+
+	for _, name := range []string{"cascade", "orphan"} {
+		if err := e.c.Delete(context.Background(), e.app(t, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.appGone(t, "cascade")
+	e.appGone(t, "orphan")
+	if configMap(t, dest, "a") != nil {
+		t.Error("the app's objects are deleted before its PostDelete hooks run")
+	}
+	if j := job(t, dest, "cleanup"); j == nil || j.Status.Succeeded != 1 {
+		t.Errorf("the PostDelete hook did not run to its end: %+v", j)
+	} else if j.Labels["tether.dev/app"] == "" {
+		t.Errorf("a PostDelete hook is tracked like the app's other hooks: labels %v", j.Labels)
+	}
+	if job(t, dest, "fails") != nil {
+		t.Error("a failed PostDelete hook with HookFailed must be deleted")
+	}
+	if configMap(t, dest, "kept") == nil {
+		t.Error("without the resources finalizer the objects stay")
+	}
+	if job(t, dest, "kept-hook") != nil {
+		t.Error("a succeeded PostDelete hook with HookSucceeded must be deleted")
+	}
+	evs, err := kube(t).CoreV1().Events(e.ns).List(context.Background(), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var failed bool
+	for _, ev := range evs.Items {
+		failed = failed || (ev.Reason == "PostDeleteHookFailed" && strings.Contains(ev.Message, "fails"))
+	}
+	if !failed {
+		t.Error("no PostDeleteHookFailed event names the failed hook")
 	}
 }
