@@ -299,6 +299,31 @@ type SyncOperation struct {
 	// Source overrides the app's source (used by rollback).
 	// +optional
 	Source *ApplicationSource `json:"source,omitempty"`
+	// Resources, when set, makes the sync selective: only these objects
+	// are applied (or pruned, with Prune), no hook runs, and the sync is not
+	// recorded in the history.
+	// +optional
+	Resources []SyncOperationResource `json:"resources,omitempty"`
+}
+
+// SyncOperationResource names one object of a selective sync; an empty
+// namespace matches the object in any namespace.
+type SyncOperationResource struct {
+	// +optional
+	Group string `json:"group,omitempty"`
+	Kind  string `json:"kind"`
+	Name  string `json:"name"`
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+}
+
+// String is GROUP:KIND:NAMESPACE/NAME, as the CLI takes it.
+func (r SyncOperationResource) String() string {
+	name := r.Name
+	if r.Namespace != "" {
+		name = r.Namespace + "/" + r.Name
+	}
+	return r.Group + ":" + r.Kind + ":" + name
 }
 
 // OperationInitiator says who or what started an operation.

@@ -152,7 +152,12 @@ func (r *Reconciler) runSync(ctx context.Context, orig, app *v1alpha1.Applicatio
 	if c.options.Bool("CreateNamespace") {
 		createNS = app.Spec.Destination.Namespace
 	}
-	long := r.markRunning(ctx, orig, app, state, c.plan)
+	p, selectErr := c.plan, error(nil)
+	selective := len(op.Sync.Resources) > 0
+	if selective {
+		p, selectErr = c.plan.Selected(op.Sync.Resources)
+	}
+	long := selectErr == nil && r.markRunning(ctx, orig, app, state, p)
 	opts := apply.SyncOptions{App: key, DryRun: op.Sync.DryRun, CreateNamespace: createNS, Timeout: r.opts.OperationTimeout, PruneConfirmed: approved}
 	if createNS != "" && app.Spec.SyncPolicy != nil {
 		opts.NamespaceMetadata = app.Spec.SyncPolicy.ManagedNamespaceMetadata
@@ -167,7 +172,10 @@ func (r *Reconciler) runSync(ctx context.Context, orig, app *v1alpha1.Applicatio
 			r.writeRunning(ctx, orig, app, progress)
 		}
 	}
-	res, err := c.target.applier.Sync(ctx, c.plan, opts)
+	res, err := &apply.Result{}, selectErr
+	if selectErr == nil {
+		res, err = c.target.applier.Sync(ctx, p, opts)
+	}
 	desired := map[inventory.Key]*unstructured.Unstructured{}
 	for _, it := range c.plan.Items {
 		if it.Desired != nil && it.Action != plan.ActionHook {
@@ -234,9 +242,14 @@ func (r *Reconciler) runSync(ctx context.Context, orig, app *v1alpha1.Applicatio
 	} else {
 		state.Phase = v1alpha1.PhaseSucceeded
 		state.Message = fmt.Sprintf("successfully synced (%s)", summarize(res))
-		if op.Sync.DryRun {
+		switch {
+		case op.Sync.DryRun:
 			state.Message = "dry run: " + summarize(res)
-		} else {
+		case selective:
+			// A partial sync is not a deployment of the revision: no
+			// history entry, so no rollback to it (as in Argo CD).
+			state.Message = fmt.Sprintf("successfully synced %d selected objects (%s); not recorded in the history", len(op.Sync.Resources), summarize(res))
+		default:
 			record.AppendHistory(app, v1alpha1.RevisionHistory{
 				Revision: c.snapshot.Commit, DeployedAt: finished, DeployStartedAt: &start, Source: c.source,
 				InitiatedBy: op.InitiatedBy, Author: c.snapshot.Author, Message: c.snapshot.Subject(),

@@ -3,6 +3,8 @@ package plan
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
@@ -55,6 +57,35 @@ type Item struct {
 // approval (sync option Prune=confirm, on the object or the app).
 func (it Item) NeedsConfirmation() bool {
 	return it.Action == ActionPrune && it.Options["Prune"] == "confirm"
+}
+
+// Selected returns the plan of a selective sync: the items of the named
+// objects only, and no hooks. A name that matches no object of the app (to
+// apply or to prune) is an error naming it.
+func (p *Plan) Selected(rs []v1alpha1.SyncOperationResource) (*Plan, error) {
+	out := &Plan{}
+	var missing []string
+	for _, r := range rs {
+		found := false
+		for _, it := range p.Items {
+			k := it.Key
+			if it.Action == ActionHook || k.Group != r.Group || k.Kind != r.Kind || k.Name != r.Name || (r.Namespace != "" && k.Namespace != r.Namespace) {
+				continue
+			}
+			found = true
+			if !slices.ContainsFunc(out.Items, func(o Item) bool { return o.Key == k }) {
+				out.Items = append(out.Items, it)
+			}
+		}
+		if !found {
+			missing = append(missing, r.String())
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("selective sync: %s: not an object of the app", strings.Join(missing, ", "))
+	}
+	SortItems(out.Items)
+	return out, nil
 }
 
 // Plan is the outcome of comparing an app's desired and live objects.

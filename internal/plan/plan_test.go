@@ -387,3 +387,27 @@ func TestParseCompareOptions(t *testing.T) {
 		}
 	}
 }
+
+func TestSelectedKeepsTheNamedObjectsOnly(t *testing.T) {
+	a := marked(t, `{apiVersion: v1, kind: ConfigMap, metadata: {name: a, namespace: prod}}`)
+	b := marked(t, `{apiVersion: v1, kind: ConfigMap, metadata: {name: b, namespace: prod}}`)
+	d := marked(t, `{apiVersion: apps/v1, kind: Deployment, metadata: {name: a, namespace: prod}}`)
+	hook := marked(t, `{apiVersion: batch/v1, kind: Job, metadata: {name: h, namespace: prod, annotations: {argocd.argoproj.io/hook: PreSync}}}`)
+	gone := marked(t, `{apiVersion: v1, kind: ConfigMap, metadata: {name: gone, namespace: prod}}`)
+	p, err := Make(Input{App: testApp, Desired: []*unstructured.Unstructured{a, b, d, hook}, Live: live(t, gone), Inventory: []inventory.Key{inventory.KeyOf(gone)}, Prune: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel, err := p.Selected([]v1alpha1.SyncOperationResource{{Kind: "ConfigMap", Name: "a"}, {Kind: "ConfigMap", Name: "gone", Namespace: "prod"}, {Kind: "ConfigMap", Name: "a", Namespace: "prod"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]Action{"ConfigMap/prod/a": ActionCreate, "ConfigMap/prod/gone": ActionPrune}
+	if diff := cmp.Diff(want, actions(sel)); diff != "" {
+		t.Errorf("selected (-want +got):\n%s", diff)
+	}
+	_, err = p.Selected([]v1alpha1.SyncOperationResource{{Kind: "ConfigMap", Name: "a", Namespace: "dev"}, {Kind: "Job", Group: "batch", Name: "h"}})
+	if err == nil || !strings.Contains(err.Error(), ":ConfigMap:dev/a") || !strings.Contains(err.Error(), "batch:Job:h") {
+		t.Errorf("a name matching no object (or only a hook) must be named: %v", err)
+	}
+}

@@ -313,3 +313,67 @@ spec:
 		t.Error("no PostDeleteHookFailed event names the failed hook")
 	}
 }
+
+func TestSelectiveSync(t *testing.T) {
+	e := startTether(t)
+	dest := destNamespace(t)
+	repo := newRepo(t, gitserver.Anonymous, map[string]string{
+		"app/a.yaml":    cmYAML("a", "1"),
+		"app/b.yaml":    cmYAML("b", "1"),
+		"app/old.yaml":  cmYAML("old", "1"),
+		"app/hook.yaml": hookJob("pre", "PreSync", "", false),
+	})
+	manual := strings.Replace(strings.Replace(simpleApp, "NAME", "picky", 1), "syncPolicy: {automated: {prune: true}}", "syncPolicy: {}", 1)
+	e.createApp(t, manual, repo.HTTPURL(), dest)
+	e.waitApp(t, "picky", "compared", func(a *v1alpha1.Application) bool { return a.Status.Sync.Status == v1alpha1.SyncStatusOutOfSync })
+	if out, err := runCLI(t, "app", "sync", "picky", "-n", e.ns); err != nil {
+		t.Fatalf("first sync: %v\n%s", err, out)
+	}
+	first := e.app(t, "picky")
+	if err := kube(t).BatchV1().Jobs(dest).Delete(context.Background(), "pre", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+
+	rev, err := repo.Commit("main", map[string]string{"app/a.yaml": cmYAML("a", "2"), "app/b.yaml": cmYAML("b", "2")}, []string{"app/old.yaml"}, "change a and b, drop old")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.refresh(t, "picky")
+	e.waitApp(t, "picky", "OutOfSync at the new commit", func(a *v1alpha1.Application) bool { return a.Status.Sync.Revision == rev && a.Status.Sync.Status == v1alpha1.SyncStatusOutOfSync })
+
+	out, err := runCLI(t, "app", "sync", "picky", "-n", e.ns, "--prune", "--resource", ":ConfigMap:a", "--resource", ":ConfigMap:"+dest+"/old")
+	if err != nil {
+		t.Fatalf("selective sync: %v\n%s", err, out)
+	}
+	if cm := configMap(t, dest, "a"); cm == nil || cm.Data["value"] != "2" {
+		t.Errorf("a selected object was not applied: %v", cm)
+	}
+	if configMap(t, dest, "old") != nil {
+		t.Error("a selected object to prune was not pruned")
+	}
+	if cm := configMap(t, dest, "b"); cm == nil || cm.Data["value"] != "1" {
+		t.Errorf("an object left out of a selective sync was changed: %v", cm)
+	}
+	if job(t, dest, "pre") != nil {
+		t.Error("a selective sync ran a hook")
+	}
+	a := e.waitApp(t, "picky", "still OutOfSync for b", func(a *v1alpha1.Application) bool {
+		return a.Status.OperationState != nil && a.Status.OperationState.Phase == v1alpha1.PhaseSucceeded && a.Status.Sync.Status == v1alpha1.SyncStatusOutOfSync
+	})
+	if len(a.Status.History) != len(first.Status.History) || !strings.Contains(a.Status.OperationState.Message, "not recorded in the history") {
+		t.Errorf("a selective sync is not a deployment: %d history entries (had %d); %s", len(a.Status.History), len(first.Status.History), a.Status.OperationState.Message)
+	}
+
+	// A name that is not an object of the app fails the sync, naming it, and
+	// nothing is applied.
+	out, err = runCLI(t, "app", "sync", "picky", "-n", e.ns, "--resource", ":ConfigMap:b", "--resource", "apps:Deployment:nope")
+	if err == nil || !strings.Contains(out, "apps:Deployment:nope: not an object of the app") {
+		t.Fatalf("selective sync of an unknown object: %v\n%s", err, out)
+	}
+	if cm := configMap(t, dest, "b"); cm == nil || cm.Data["value"] != "1" {
+		t.Errorf("a refused selective sync applied b: %v", cm)
+	}
+	if out, err := runCLI(t, "app", "sync", "picky", "-n", e.ns, "--resource", "ConfigMap/b"); err == nil || !strings.Contains(err.Error(), "GROUP:KIND:NAME") {
+		t.Errorf("a malformed --resource: %v\n%s", err, out)
+	}
+}
