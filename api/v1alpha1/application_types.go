@@ -205,6 +205,12 @@ type RetryStrategy struct {
 	Limit int64 `json:"limit,omitempty"`
 	// +optional
 	Backoff *Backoff `json:"backoff,omitempty"`
+	// Refresh retries with the latest revision instead of the failed one.
+	// Tether always does: a retry resolves the sync's revision again (a
+	// branch moves on), and a new commit replaces a pending retry of an
+	// automated sync.
+	// +optional
+	Refresh bool `json:"refresh,omitempty"`
 }
 
 // Backoff is the wait between retries.

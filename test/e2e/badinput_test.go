@@ -236,11 +236,14 @@ metadata: {name: nested}
 spec:
   source: {repoURL: REPO, targetRevision: main, path: app, helm: {parameters: [{name: a, value: b, forcestring: true}]}}
   destination: {server: https://kubernetes.default.svc, namespace: DESTNS, clusterName: x}
-  syncPolicy: {automated: {selfheal: true}, retry: {limit: 2, refresh: true, backoff: {duration: 5s, jitter: 0.1}}}
+  syncPolicy: {automated: {selfheal: true}, retry: {limit: 2, refresh: true, retries: 3, backoff: {duration: 5s, jitter: 0.1}}}
 `, repo.HTTPURL(), dest)
 	e.waitApp(t, "plugin", "unsupported field condition", hasCondition(v1alpha1.ConditionUnsupportedField, "spec.source.plugin"))
 	e.waitApp(t, "unknown", "unknown field condition", hasCondition(v1alpha1.ConditionUnsupportedField, "spec.source.frobnicate"))
-	nested := e.waitApp(t, "nested", "nested unknown fields named", hasCondition(v1alpha1.ConditionUnsupportedField, "spec.syncPolicy.retry.refresh"))
+	nested := e.waitApp(t, "nested", "nested unknown fields named", hasCondition(v1alpha1.ConditionUnsupportedField, "spec.syncPolicy.retry.retries"))
+	if hasCondition(v1alpha1.ConditionUnsupportedField, "refresh")(nested) {
+		t.Errorf("retry.refresh is supported: %s", describeStatus(nested))
+	}
 	for _, field := range []string{"spec.source.helm.parameters[0].forcestring", "spec.destination.clusterName", "spec.syncPolicy.automated.selfheal", "spec.syncPolicy.retry.backoff.jitter"} {
 		if !hasCondition(v1alpha1.ConditionUnsupportedField, field)(nested) {
 			t.Errorf("unknown field %s not named: %s", field, describeStatus(nested))
