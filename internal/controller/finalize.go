@@ -23,8 +23,9 @@ import (
 
 // finalize handles a deleted Application: with the resources finalizer,
 // its objects are deleted (foreground by default, background with the
-// "/background" variant) and the finalizer removed once they are gone;
-// without it, the objects stay.
+// "/background" variant; none while one marked Delete=confirm waits for
+// approval) and the finalizer removed once they are gone; without it, the
+// objects stay. Then the PostDelete hooks run (postDelete).
 func (r *Reconciler) finalize(ctx context.Context, app *v1alpha1.Application) (ctrl.Result, error) {
 	key := types.NamespacedName{Namespace: app.Namespace, Name: app.Name}
 	var ours []string
