@@ -339,7 +339,9 @@ func TestSelectiveSync(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.refresh(t, "picky")
-	e.waitApp(t, "picky", "OutOfSync at the new commit", func(a *v1alpha1.Application) bool { return a.Status.Sync.Revision == rev && a.Status.Sync.Status == v1alpha1.SyncStatusOutOfSync })
+	e.waitApp(t, "picky", "OutOfSync at the new commit", func(a *v1alpha1.Application) bool {
+		return a.Status.Sync.Revision == rev && a.Status.Sync.Status == v1alpha1.SyncStatusOutOfSync
+	})
 
 	out, err := runCLI(t, "app", "sync", "picky", "-n", e.ns, "--prune", "--resource", ":ConfigMap:a", "--resource", ":ConfigMap:"+dest+"/old")
 	if err != nil {
