@@ -48,3 +48,32 @@ func TestAppWait(t *testing.T) {
 		t.Errorf("wait for a manual app to sync: %v\n%s", err, out)
 	}
 }
+
+func TestAppDelete(t *testing.T) {
+	e := startTether(t)
+	dest := destNamespace(t)
+	repo := newRepo(t, gitserver.Anonymous, map[string]string{"cascade/cm.yaml": cmYAML("cascaded", "1"), "orphan/cm.yaml": cmYAML("orphaned", "1")})
+	for _, name := range []string{"cascade", "orphan"} {
+		// Neither has the resources finalizer: the command decides.
+		e.createApp(t, strings.NewReplacer("NAME", name, "path: app", "path: "+name).Replace(simpleApp), repo.HTTPURL(), dest)
+		e.waitApp(t, name, "synced", synced(""))
+	}
+	out, err := runCLI(t, "app", "delete", "cascade", "-n", e.ns, "--propagation-policy", "background")
+	if err != nil || !strings.Contains(out, "its objects are deleted with it") {
+		t.Fatalf("delete --cascade: %v\n%s", err, out)
+	}
+	if configMap(t, dest, "cascaded") != nil {
+		t.Error("a cascading delete left the app's objects")
+	}
+	out, err = runCLI(t, "app", "delete", "orphan", "-n", e.ns, "--cascade=false")
+	if err != nil || !strings.Contains(out, "its objects stay") {
+		t.Fatalf("delete --cascade=false: %v\n%s", err, out)
+	}
+	e.appGone(t, "orphan")
+	if configMap(t, dest, "orphaned") == nil {
+		t.Error("a delete without cascade removed the app's objects")
+	}
+	if out, err := runCLI(t, "app", "delete", "orphan", "-n", e.ns, "--propagation-policy", "sideways"); err == nil || !strings.Contains(err.Error(), "--propagation-policy") {
+		t.Errorf("a bad propagation policy: %v\n%s", err, out)
+	}
+}
