@@ -263,6 +263,8 @@ func (i OperationInitiator) String() string {
 }
 
 // Operation is a requested sync.
+//
+// +kubebuilder:pruning:PreserveUnknownFields
 type Operation struct {
 	// +optional
 	Sync *SyncOperation `json:"sync,omitempty"`
@@ -290,6 +292,8 @@ func (o *Operation) RequestID() string {
 }
 
 // SyncOperation is a sync request.
+//
+// +kubebuilder:pruning:PreserveUnknownFields
 type SyncOperation struct {
 	// Revision to sync to; the source's targetRevision when empty.
 	// +optional
@@ -314,6 +318,8 @@ type SyncOperation struct {
 
 // SyncOperationResource names one object of a selective sync; an empty
 // namespace matches the object in any namespace.
+//
+// +kubebuilder:pruning:PreserveUnknownFields
 type SyncOperationResource struct {
 	// +optional
 	Group string `json:"group,omitempty"`
@@ -333,6 +339,8 @@ func (r SyncOperationResource) String() string {
 }
 
 // OperationInitiator says who or what started an operation.
+//
+// +kubebuilder:pruning:PreserveUnknownFields
 type OperationInitiator struct {
 	// +optional
 	Username string `json:"username,omitempty"`

@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"slices"
+	"strings"
 
 	"fmt"
 	"log/slog"
@@ -51,12 +52,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if msgs := r.validate(ctx, app, raw); len(msgs) > 0 {
 		return ctrl.Result{}, r.writeInvalid(ctx, app, raw, msgs)
 	}
-	return r.reconcileApp(ctx, app, stirs)
+	return r.reconcileApp(ctx, app, stirs, operationProblems(raw))
 }
 
 // reconcileApp compares, syncs when asked or automated, and records.
 // stirs is the app's stir count when the reconcile started (echo.go).
-func (r *Reconciler) reconcileApp(ctx context.Context, app *v1alpha1.Application, stirs uint64) (ctrl.Result, error) {
+func (r *Reconciler) reconcileApp(ctx context.Context, app *v1alpha1.Application, stirs uint64, opProblems []string) (ctrl.Result, error) {
 	key := types.NamespacedName{Namespace: app.Namespace, Name: app.Name}
 	orig := app.DeepCopy()
 	now := metav1.Now()
@@ -91,6 +92,12 @@ func (r *Reconciler) reconcileApp(ctx context.Context, app *v1alpha1.Application
 	}
 
 	pending := op
+	if op != nil && len(opProblems) > 0 {
+		// Run without the fields it does not know, the sync could do what
+		// was not asked: it fails, naming them, and is cleared.
+		r.failOperation(app, op, fmt.Errorf("%s", strings.Join(opProblems, "; ")), now)
+		pending = nil
+	}
 	if st := app.Status.OperationState; st != nil && st.Phase == v1alpha1.PhaseTerminating {
 		// Reconciles of one app never overlap, so no sync of it runs now:
 		// the one asked to stop was waiting for pruning confirmation (or a

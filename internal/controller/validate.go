@@ -81,3 +81,30 @@ func namespaceMetadataProblems(sp *v1alpha1.SyncPolicy) []string {
 	}
 	return msgs
 }
+
+// operationProblems returns one message per field of the raw Application's
+// operation that tether does not know (an Argo CD sync strategy, say), so
+// the operation fails naming it instead of running without it.
+func operationProblems(raw *unstructured.Unstructured) []string {
+	op, ok := raw.Object["operation"].(map[string]any)
+	if !ok {
+		return nil
+	}
+	b, err := json.Marshal(map[string]any{"operation": op})
+	if err != nil {
+		return []string{err.Error()}
+	}
+	var strict struct {
+		Operation v1alpha1.Operation `json:"operation"`
+	}
+	strictErrs, err := sigsjson.UnmarshalStrict(b, &strict)
+	if err != nil {
+		return []string{fmt.Sprintf("operation: %v", err)}
+	}
+	msgs := make([]string, 0, len(strictErrs))
+	for _, e := range strictErrs {
+		msgs = append(msgs, fmt.Sprintf("%v: tether does not support this field", e))
+	}
+	sort.Strings(msgs)
+	return msgs
+}

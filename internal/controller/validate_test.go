@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
 	"github.com/tether-gitops/tether/api/v1alpha1"
 )
 
@@ -36,5 +38,31 @@ func TestNamespaceMetadataProblems(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestOperationProblems(t *testing.T) {
+	raw := &unstructured.Unstructured{Object: map[string]any{
+		"operation": map[string]any{
+			"sync":        map[string]any{"revision": "main", "syncStrategy": map[string]any{"hook": map[string]any{"force": true}}, "resources": []any{map[string]any{"kind": "ConfigMap", "name": "a", "version": "v1"}}},
+			"initiatedBy": map[string]any{"username": "ann"},
+		},
+	}}
+	got := operationProblems(raw)
+	want := []string{`unknown field "operation.sync.resources[0].version"`, `unknown field "operation.sync.syncStrategy"`}
+	if len(got) != len(want) {
+		t.Fatalf("problems %q, want %q", got, want)
+	}
+	for i, w := range want {
+		if !strings.Contains(got[i], w) || !strings.Contains(got[i], "tether does not support this field") {
+			t.Errorf("problem %q, want %q", got[i], w)
+		}
+	}
+	ok := &unstructured.Unstructured{Object: map[string]any{"operation": map[string]any{"sync": map[string]any{"prune": true, "resources": []any{map[string]any{"kind": "ConfigMap", "name": "a"}}}}}}
+	if p := operationProblems(ok); len(p) != 0 {
+		t.Errorf("a known operation: %q", p)
+	}
+	if p := operationProblems(&unstructured.Unstructured{Object: map[string]any{}}); p != nil {
+		t.Errorf("no operation: %q", p)
 	}
 }

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -75,5 +76,25 @@ func TestAppDelete(t *testing.T) {
 	}
 	if out, err := runCLI(t, "app", "delete", "orphan", "-n", e.ns, "--propagation-policy", "sideways"); err == nil || !strings.Contains(err.Error(), "--propagation-policy") {
 		t.Errorf("a bad propagation policy: %v\n%s", err, out)
+	}
+}
+
+func TestAnOperationWithUnknownFieldsFailsNamingThem(t *testing.T) {
+	e := startTether(t)
+	dest := destNamespace(t)
+	repo := newRepo(t, gitserver.Anonymous, map[string]string{"manual/cm.yaml": cmYAML("forced", "1")})
+	e.createApp(t, strings.NewReplacer("NAME", "manual", "path: app", "path: manual", "syncPolicy: {automated: {prune: true}}", "syncPolicy: {}").Replace(simpleApp), repo.HTTPURL(), dest)
+	e.waitApp(t, "manual", "compared", func(a *v1alpha1.Application) bool { return a.Status.Sync.Status == v1alpha1.SyncStatusOutOfSync })
+	// What an Argo CD client sets for `argocd app sync --force`.
+	patch := clientMergePatch(`{"operation":{"sync":{"syncStrategy":{"hook":{"force":true}}},"initiatedBy":{"username":"ann"}}}`)
+	if err := e.c.Patch(context.Background(), e.app(t, "manual"), patch); err != nil {
+		t.Fatal(err)
+	}
+	a := e.waitApp(t, "manual", "the operation failed, naming the field", func(a *v1alpha1.Application) bool {
+		st := a.Status.OperationState
+		return a.Operation == nil && st != nil && st.Phase == v1alpha1.PhaseError && strings.Contains(st.Message, `"operation.sync.syncStrategy"`)
+	})
+	if configMap(t, dest, "forced") != nil {
+		t.Errorf("an operation with a field tether does not know was run: %s", describeStatus(a))
 	}
 }
