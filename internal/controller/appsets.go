@@ -31,7 +31,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
-	sigsjson "sigs.k8s.io/json"
 
 	"github.com/tether-gitops/tether/api/v1alpha1"
 	"github.com/tether-gitops/tether/internal/appset"
@@ -835,21 +834,5 @@ func (c *appSetController) unsupportedFields(ctx context.Context, key types.Name
 	if err := c.r.client.Get(ctx, key, raw); err != nil {
 		return nil
 	}
-	b, err := json.Marshal(map[string]any{"spec": raw.Object["spec"]})
-	if err != nil {
-		return nil
-	}
-	var strict struct {
-		Spec v1alpha1.ApplicationSetSpec `json:"spec"`
-	}
-	errs, err := sigsjson.UnmarshalStrict(b, &strict)
-	if err != nil {
-		return []string{fmt.Sprintf("spec: %v", err)}
-	}
-	out := make([]string, 0, len(errs))
-	for _, e := range errs {
-		out = append(out, fmt.Sprintf("%v: tether does not support this field; it is ignored", e))
-	}
-	sort.Strings(out)
-	return out
+	return unknownFields[v1alpha1.ApplicationSetSpec](raw.Object, "spec", "tether does not support this field; it is ignored")
 }

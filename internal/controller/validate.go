@@ -33,23 +33,34 @@ func unsupportedFields(raw *unstructured.Unstructured) []string {
 			msgs = append(msgs, fmt.Sprintf("field %s (%s) is not supported", path, what))
 		}
 	}
-	spec, _ := raw.Object["spec"].(map[string]any)
-	b, err := json.Marshal(map[string]any{"spec": spec})
-	if err != nil {
-		return append(msgs, err.Error())
-	}
-	var strict struct {
-		Spec v1alpha1.ApplicationSpec `json:"spec"`
-	}
-	strictErrs, err := sigsjson.UnmarshalStrict(b, &strict)
-	if err != nil {
-		return append(msgs, fmt.Sprintf("spec: %v", err))
-	}
-	for _, e := range strictErrs {
-		msgs = append(msgs, fmt.Sprintf("%v: tether does not support this field", e))
-	}
+	msgs = append(msgs, unknownFields[v1alpha1.ApplicationSpec](raw.Object, "spec", "tether does not support this field")...)
 	sort.Strings(msgs)
 	return msgs
+}
+
+// unknownFields returns one message per field of obj[field] that T does not
+// have, named by its path (`unknown field "spec.source.frobnicate"`) and
+// followed by note; a value that does not decode at all is one message.
+func unknownFields[T any](obj map[string]any, field, note string) []string {
+	v, ok := obj[field]
+	if !ok {
+		return nil
+	}
+	b, err := json.Marshal(map[string]any{field: v})
+	if err != nil {
+		return []string{fmt.Sprintf("%s: %v", field, err)}
+	}
+	var strict map[string]T // the key keeps the field's name in the paths
+	errs, err := sigsjson.UnmarshalStrict(b, &strict)
+	if err != nil {
+		return []string{fmt.Sprintf("%s: %v", field, err)}
+	}
+	out := make([]string, 0, len(errs))
+	for _, e := range errs {
+		out = append(out, fmt.Sprintf("%v: %s", e, note))
+	}
+	sort.Strings(out)
+	return out
 }
 
 // namespaceMetadataProblems checks spec.syncPolicy.managedNamespaceMetadata:
@@ -86,25 +97,5 @@ func namespaceMetadataProblems(sp *v1alpha1.SyncPolicy) []string {
 // operation that tether does not know (an Argo CD sync strategy, say), so
 // the operation fails naming it instead of running without it.
 func operationProblems(raw *unstructured.Unstructured) []string {
-	op, ok := raw.Object["operation"].(map[string]any)
-	if !ok {
-		return nil
-	}
-	b, err := json.Marshal(map[string]any{"operation": op})
-	if err != nil {
-		return []string{err.Error()}
-	}
-	var strict struct {
-		Operation v1alpha1.Operation `json:"operation"`
-	}
-	strictErrs, err := sigsjson.UnmarshalStrict(b, &strict)
-	if err != nil {
-		return []string{fmt.Sprintf("operation: %v", err)}
-	}
-	msgs := make([]string, 0, len(strictErrs))
-	for _, e := range strictErrs {
-		msgs = append(msgs, fmt.Sprintf("%v: tether does not support this field", e))
-	}
-	sort.Strings(msgs)
-	return msgs
+	return unknownFields[v1alpha1.Operation](raw.Object, "operation", "tether does not support this field")
 }

@@ -354,6 +354,19 @@ func configMap(t *testing.T, ns, name string) *corev1.ConfigMap {
 // destNamespace creates a destination namespace for one test.
 func destNamespace(t *testing.T) string { return testenv.Namespace(t) }
 
+// namespaceToCreate names a namespace for the test that does not exist
+// yet (an app creates it with CreateNamespace=true), deleted at the end.
+func (e *tetherEnv) namespaceToCreate(t *testing.T, prefix string) string {
+	ns := prefix + strings.TrimPrefix(e.ns, "t-")
+	if len(ns) > 63 {
+		ns = ns[:63]
+	}
+	t.Cleanup(func() {
+		_ = kube(t).CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{})
+	})
+	return ns
+}
+
 // runCLI runs tether's CLI against the test cluster.
 func runCLI(t *testing.T, args ...string) (string, error) {
 	t.Helper()

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"strings"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -13,13 +12,7 @@ import (
 
 func TestManagedNamespaceMetadata(t *testing.T) {
 	e := startTether(t)
-	dest := "meta-" + strings.TrimPrefix(e.ns, "t-")
-	if len(dest) > 63 {
-		dest = dest[:63]
-	}
-	t.Cleanup(func() {
-		_ = kube(t).CoreV1().Namespaces().Delete(context.Background(), dest, metav1.DeleteOptions{})
-	})
+	dest := e.namespaceToCreate(t, "meta-")
 	repo := newRepo(t, gitserver.Anonymous, map[string]string{"app/cm.yaml": cmYAML("a", "1")})
 	app := func(name, options, metadata string) string {
 		return `

@@ -173,13 +173,7 @@ spec: {}
 
 func TestCRDAndItsCustomResourceInOneAppWithCreateNamespace(t *testing.T) {
 	e := startTether(t)
-	dest := "created-" + strings.TrimPrefix(e.ns, "t-")
-	if len(dest) > 63 {
-		dest = dest[:63]
-	}
-	t.Cleanup(func() {
-		_ = kube(t).CoreV1().Namespaces().Delete(context.Background(), dest, metav1.DeleteOptions{})
-	})
+	dest := e.namespaceToCreate(t, "created-")
 	repo := newRepo(t, gitserver.Anonymous, map[string]string{"app/all.yaml": crdApp})
 	e.createApp(t, `
 apiVersion: argoproj.io/v1alpha1
