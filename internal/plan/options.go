@@ -33,24 +33,32 @@ var knownOptions = map[string][]string{
 // comma-separated annotation value. An unknown option or value is an error
 // naming it.
 func ParseSyncOptions(items ...string) (SyncOptions, error) {
-	out := SyncOptions{}
+	return parseOptions("sync", knownOptions, nil, items...)
+}
+
+// parseOptions parses comma-separated Name=value options, in one or more
+// strings, against known (a nil list allows any value); the names in flags
+// take no value. An unknown option or value is an error naming it.
+func parseOptions(what string, known map[string][]string, flags map[string]bool, items ...string) (map[string]string, error) {
+	out := map[string]string{}
 	for _, item := range items {
 		for _, part := range strings.Split(item, ",") {
 			part = strings.TrimSpace(part)
 			if part == "" {
 				continue
 			}
-			k, v, ok := strings.Cut(part, "=")
-			if !ok {
-				return nil, fmt.Errorf("sync option %q: want Name=value", part)
-			}
+			k, v, hasValue := strings.Cut(part, "=")
 			k, v = strings.TrimSpace(k), strings.TrimSpace(v)
-			allowed, known := knownOptions[k]
-			if !known {
-				return nil, fmt.Errorf("sync option %q: unknown option %s", part, k)
-			}
-			if allowed != nil && !slices.Contains(allowed, v) {
-				return nil, fmt.Errorf("sync option %q: value must be one of %s", part, strings.Join(allowed, ", "))
+			allowed, ok := known[k]
+			switch {
+			case !hasValue && len(flags) == 0:
+				return nil, fmt.Errorf("%s option %q: want Name=value", what, part)
+			case !ok:
+				return nil, fmt.Errorf("%s option %q: unknown option %s", what, part, k)
+			case flags[k] && hasValue:
+				return nil, fmt.Errorf("%s option %q: %s takes no value", what, part, k)
+			case allowed != nil && !slices.Contains(allowed, v):
+				return nil, fmt.Errorf("%s option %q: value must be one of %s", what, part, strings.Join(allowed, ", "))
 			}
 			out[k] = v
 		}
@@ -92,29 +100,13 @@ var knownCompareOptions = map[string][]string{
 	"IncludeMutationWebhook": {"true", "false"},
 }
 
+// compareFlags are the compare options that take no value.
+var compareFlags = map[string]bool{"IgnoreExtraneous": true}
+
 // ParseCompareOptions parses a compare-options annotation value. An
 // unknown option or value is an error naming it.
 func ParseCompareOptions(value string) (CompareOptions, error) {
-	out := CompareOptions{}
-	for _, part := range strings.Split(value, ",") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		k, v, hasValue := strings.Cut(part, "=")
-		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
-		allowed, known := knownCompareOptions[k]
-		switch {
-		case !known:
-			return nil, fmt.Errorf("compare option %q: unknown option %s", part, k)
-		case allowed == nil && hasValue:
-			return nil, fmt.Errorf("compare option %q: %s takes no value", part, k)
-		case allowed != nil && !slices.Contains(allowed, v):
-			return nil, fmt.Errorf("compare option %q: value must be one of %s", part, strings.Join(allowed, ", "))
-		}
-		out[k] = v
-	}
-	return out, nil
+	return parseOptions("compare", knownCompareOptions, compareFlags, value)
 }
 
 // Has reports whether option k is set.
