@@ -98,9 +98,7 @@ func (a *Applier) runHook(ctx context.Context, it plan.Item, phase string, opts 
 // each to its end (opts.Timeout bounds each wait), once the app is deleted.
 // Every hook runs even when one fails; the error names those that failed.
 func (a *Applier) RunPostDeleteHooks(ctx context.Context, hooks []plan.Item, opts SyncOptions) ([]ObjectResult, error) {
-	if opts.Timeout == 0 {
-		opts.Timeout = 5 * time.Minute
-	}
+	opts = opts.withDefaults()
 	var out []ObjectResult
 	var errs []error
 	for _, h := range hooks {

@@ -61,6 +61,17 @@ type SyncOptions struct {
 	Progress func(ctx context.Context, step string, res *Result)
 }
 
+// withDefaults fills in the timeouts left zero.
+func (o SyncOptions) withDefaults() SyncOptions {
+	if o.CRDTimeout == 0 {
+		o.CRDTimeout = time.Minute
+	}
+	if o.Timeout == 0 {
+		o.Timeout = 5 * time.Minute
+	}
+	return o
+}
+
 func (o SyncOptions) progress(ctx context.Context, step string, res *Result) {
 	if o.Progress != nil && !o.DryRun {
 		o.Progress(ctx, step, res)
@@ -114,12 +125,7 @@ type Result struct {
 // steps do not run, the SyncFail hooks run, and the results so far are
 // returned with the error.
 func (a *Applier) Sync(ctx context.Context, p *plan.Plan, opts SyncOptions) (*Result, error) {
-	if opts.CRDTimeout == 0 {
-		opts.CRDTimeout = time.Minute
-	}
-	if opts.Timeout == 0 {
-		opts.Timeout = 5 * time.Minute
-	}
+	opts = opts.withDefaults()
 	res := &Result{}
 	first := firstWrite(p, opts)
 	if err := a.validate(ctx, p, opts, first); err != nil {
