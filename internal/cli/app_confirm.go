@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tether-gitops/tether/api/v1alpha1"
+	"github.com/tether-gitops/tether/internal/controller"
 )
 
 func newAppConfirmDeletionCmd(f *appFlags) *cobra.Command {
@@ -54,7 +55,7 @@ func waitingFor(a *v1alpha1.Application) string {
 		return msg
 	}
 	for _, c := range a.Status.Conditions {
-		if strings.HasPrefix(c.Message, "waiting for deletion confirmation") {
+		if c.Type == controller.ConditionDeletionConfirmation {
 			msg, _, _ := strings.Cut(c.Message, ";")
 			return msg
 		}

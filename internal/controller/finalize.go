@@ -72,10 +72,7 @@ func (r *Reconciler) finalize(ctx context.Context, app *v1alpha1.Application) (c
 		if live == nil || !inventory.BelongsTo(live, key) {
 			continue
 		}
-		objOpts, err := plan.ParseSyncOptions(live.GetAnnotations()[v1alpha1.SyncOptionsAnnotation])
-		if err != nil {
-			objOpts = nil
-		}
+		objOpts, _ := plan.ParseSyncOptions(live.GetAnnotations()[v1alpha1.SyncOptionsAnnotation]) // invalid: none
 		switch opts := appOpts.Merge(objOpts); {
 		case opts.IsFalse("Delete"):
 			continue // Delete=false: kept when the app is deleted
@@ -168,15 +165,7 @@ func (r *Reconciler) postDelete(ctx context.Context, app *v1alpha1.Application) 
 	cmp, err := r.compare(ctx, app, nil, false)
 	if err != nil && (cmp == nil || cmp.plan == nil) {
 		msg := fmt.Sprintf("cannot run the PostDelete hooks: %v; the app stays until they can run (or until finalizer %s is removed)", err, v1alpha1.PostDeleteFinalizer)
-		orig := app.DeepCopy()
-		had := slices.ContainsFunc(app.Status.Conditions, func(c v1alpha1.ApplicationCondition) bool {
-			return c.Type == v1alpha1.ConditionDeletionError && c.Message == msg
-		})
-		if !had {
-			r.event(app, "Warning", "DeletionError", msg)
-		}
-		record.SetConditions(&app.Status, []v1alpha1.ApplicationCondition{record.Condition(v1alpha1.ConditionDeletionError, msg)}, metav1.Now())
-		if werr := r.writeStatus(ctx, orig, app, "", false); werr != nil {
+		if werr := r.holdDeletion(ctx, app, v1alpha1.ConditionDeletionError, "Warning", msg); werr != nil {
 			return ctrl.Result{}, werr
 		}
 		return ctrl.Result{RequeueAfter: comparisonRetry}, nil
@@ -210,17 +199,16 @@ func (r *Reconciler) awaitDeletionApproval(ctx context.Context, app *v1alpha1.Ap
 	if note != "" {
 		msg += "; " + note
 	}
+	return ctrl.Result{}, r.holdDeletion(ctx, app, ConditionDeletionConfirmation, "Normal", msg)
+}
+
+// holdDeletion records why a deleted app stays: the one condition of type
+// typ with msg (and an event of that reason the first time it is said).
+func (r *Reconciler) holdDeletion(ctx context.Context, app *v1alpha1.Application, typ, eventType, msg string) error {
 	orig := app.DeepCopy()
-	had := false
-	for _, c := range app.Status.Conditions {
-		had = had || (c.Type == ConditionDeletionConfirmation && c.Message == msg)
+	if !slices.ContainsFunc(app.Status.Conditions, func(c v1alpha1.ApplicationCondition) bool { return c.Type == typ && c.Message == msg }) {
+		r.event(app, eventType, typ, msg)
 	}
-	if !had {
-		r.event(app, "Normal", ConditionDeletionConfirmation, msg)
-	}
-	record.SetConditions(&app.Status, []v1alpha1.ApplicationCondition{record.Condition(ConditionDeletionConfirmation, msg)}, metav1.Now())
-	if err := r.writeStatus(ctx, orig, app, "", false); err != nil {
-		return ctrl.Result{}, err
-	}
-	return ctrl.Result{}, nil
+	record.SetConditions(&app.Status, []v1alpha1.ApplicationCondition{record.Condition(typ, msg)}, metav1.Now())
+	return r.writeStatus(ctx, orig, app, "", false)
 }

@@ -157,7 +157,7 @@ func (r *Reconciler) reconcileApp(ctx context.Context, app *v1alpha1.Application
 		} else {
 			r.clearRetry(app)
 		}
-		if st := app.Status.OperationState; st != nil && st.Phase != v1alpha1.PhaseSucceeded && st.Phase != v1alpha1.PhaseRunning {
+		if st := app.Status.OperationState; st != nil && st.Phase != v1alpha1.PhaseSucceeded && !st.WaitsForApproval() {
 			conds = append(conds, record.Condition(v1alpha1.ConditionSyncError, app.Status.OperationState.Message))
 		}
 		// Compare again so status shows the state after the sync.
@@ -179,7 +179,7 @@ func (r *Reconciler) reconcileApp(ctx context.Context, app *v1alpha1.Application
 	record.SetConditions(&app.Status, conds, now)
 	// A requested sync waiting for pruning confirmation keeps its request,
 	// so it runs on once approved (also after a restart).
-	waiting := op != nil && app.Status.OperationState != nil && app.Status.OperationState.Phase == v1alpha1.PhaseRunning
+	waiting := op != nil && app.Status.OperationState.WaitsForApproval()
 	if err := r.writeStatus(ctx, orig, app, refresh, op != nil && !waiting); err != nil {
 		return ctrl.Result{}, err
 	}
