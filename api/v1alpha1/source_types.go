@@ -8,15 +8,18 @@ import (
 //
 // +kubebuilder:pruning:PreserveUnknownFields
 type ApplicationSource struct {
-	// RepoURL is the Git repository.
+	// RepoURL is the Git repository, or with Chart the Helm repository
+	// (https://...) or OCI registry (oci://host/path or host/path).
 	RepoURL string `json:"repoURL"`
 	// Path inside the repository; the root when empty.
 	// +optional
 	Path string `json:"path,omitempty"`
 	// TargetRevision is a branch, tag, commit SHA or HEAD; HEAD when empty.
+	// With Chart: a chart version or a semantic version constraint
+	// ("1.2.*", "^1.2"); the latest release when empty or "*".
 	// +optional
 	TargetRevision string `json:"targetRevision,omitempty"`
-	// Chart names a chart in a Helm repository; not supported yet, kept to report it.
+	// Chart names a chart in the Helm repository or OCI registry RepoURL.
 	// +optional
 	Chart string `json:"chart,omitempty"`
 	// +optional

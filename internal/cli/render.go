@@ -20,7 +20,9 @@ func newRenderCmd() *cobra.Command {
 		Long: `Render prints the objects an Application's source renders to, read from a
 local checkout (REPO-DIR, default "."). The source spec comes from an
 Application manifest (--app) or from --path; the repository URL and revision
-in the manifest are ignored.`,
+in the manifest are ignored. For an Application whose source is a chart from
+a Helm repository (spec.source.chart), REPO-DIR is the chart itself, as
+` + "`helm pull --untar`" + ` leaves it.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			root := "."
@@ -37,6 +39,9 @@ in the manifest are ignored.`,
 					return fmt.Errorf("%s: spec.source is required", appFile)
 				}
 				req.Source, req.AppName = *app.Spec.Source, app.Name
+				if req.Source.Chart != "" {
+					req.Source.Path = "" // the checkout is the chart
+				}
 				if req.Namespace == "" {
 					req.Namespace = app.Spec.Destination.Namespace
 				}

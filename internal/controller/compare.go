@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sort"
 	"strconv"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -91,16 +92,8 @@ func (r *Reconciler) compare(ctx context.Context, app *v1alpha1.Application, op 
 	if refresh {
 		maxAge = 0
 	}
-	commit, err := r.sources.Resolve(ctx, c.source.RepoURL, c.source.TargetRevision, creds, maxAge)
-	if err != nil {
+	if err := r.fetchSource(ctx, c, key, app, creds, maxAge); err != nil {
 		return nil, err
-	}
-	if c.snapshot, err = r.sources.Snapshot(ctx, c.source.RepoURL, commit, creds); err != nil {
-		return nil, err
-	}
-	c.sourceType, c.desired, err = r.renders.render(ctx, r.sources, key.String(), c.snapshot, c.source, app.Name, app.Spec.Destination.Namespace)
-	if err != nil {
-		return nil, fmt.Errorf("render %s at %s: %w", pathOrRoot(c.source.Path), short(commit), err)
 	}
 	var optList []string
 	if app.Spec.SyncPolicy != nil {
@@ -139,6 +132,39 @@ func (r *Reconciler) compare(ctx context.Context, app *v1alpha1.Application, op 
 	})
 	c.specHash = hashOf(app.Spec)
 	return c, c.planErr
+}
+
+// fetchSource resolves and reads c.source (a Git revision, or a chart
+// version from a Helm repository) into c.snapshot and renders it.
+func (r *Reconciler) fetchSource(ctx context.Context, c *comparison, key types.NamespacedName, app *v1alpha1.Application, creds *source.Credentials, maxAge time.Duration) error {
+	if c.source.Chart != "" {
+		version, err := r.charts.ResolveChart(ctx, c.source.RepoURL, c.source.Chart, c.source.TargetRevision, creds, maxAge)
+		if err != nil {
+			return err
+		}
+		if c.snapshot, err = r.charts.ChartSnapshot(ctx, c.source.RepoURL, c.source.Chart, version, creds); err != nil {
+			return err
+		}
+		src := c.source
+		src.Path = "" // the chart's files are the snapshot's root
+		c.sourceType, c.desired, err = r.renders.render(ctx, noContentHashes{}, key.String(), c.snapshot, src, app.Name, app.Spec.Destination.Namespace)
+		if err != nil {
+			return fmt.Errorf("render chart %s %s: %w", c.source.Chart, version, err)
+		}
+		return nil
+	}
+	commit, err := r.sources.Resolve(ctx, c.source.RepoURL, c.source.TargetRevision, creds, maxAge)
+	if err != nil {
+		return err
+	}
+	if c.snapshot, err = r.sources.Snapshot(ctx, c.source.RepoURL, commit, creds); err != nil {
+		return err
+	}
+	c.sourceType, c.desired, err = r.renders.render(ctx, r.sources, key.String(), c.snapshot, c.source, app.Name, app.Spec.Destination.Namespace)
+	if err != nil {
+		return fmt.Errorf("render %s at %s: %w", pathOrRoot(c.source.Path), short(commit), err)
+	}
+	return nil
 }
 
 // prepare sets the destination namespace on namespaced objects that have
@@ -449,8 +475,9 @@ func pathOrRoot(p string) string {
 	return "path " + p
 }
 
+// short abbreviates a commit SHA; anything else (a chart version) stays.
 func short(sha string) string {
-	if len(sha) > 7 {
+	if source.IsCommitSHA(sha) {
 		return sha[:7]
 	}
 	return sha

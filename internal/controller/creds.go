@@ -62,6 +62,7 @@ func (r *Reconciler) credentials(ctx context.Context, repoURL string) (*source.C
 
 func normalizeURL(u string) string {
 	u = strings.TrimSpace(strings.ToLower(u))
+	u = strings.TrimPrefix(u, "oci://") // OCI registries are written with and without it
 	u = strings.TrimSuffix(u, "/")
 	return strings.TrimSuffix(u, ".git")
 }

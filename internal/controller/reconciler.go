@@ -25,6 +25,7 @@ type Reconciler struct {
 	// targets are the destination clusters.
 	targets  *targets
 	sources  *source.Cache
+	charts   *source.Charts
 	renders  *renderCache
 	recorder events.EventRecorder
 	// diffs asks comparisons for readable diffs (tether app diff shows
@@ -138,7 +139,7 @@ func (r *Reconciler) Wake(namespace, name string) {
 func newReconciler(opts Options, c client.Client, apiReader client.Reader, cc *cluster.Client, sources *source.Cache) *Reconciler {
 	return &Reconciler{
 		opts: opts, client: c, apiReader: apiReader, targets: newTargets(cc, nil),
-		sources: sources, renders: newRenderCache(),
+		sources: sources, charts: source.NewCharts(source.DefaultChartOptions()), renders: newRenderCache(),
 		appsByLabel: map[string]types.NamespacedName{},
 		dryRuns:     map[string]dryRun{},
 		stirs:       map[types.NamespacedName]uint64{},

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"sync"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -39,6 +40,14 @@ type renderEntry struct {
 // contentHasher is the part of the source cache the render cache needs.
 type contentHasher interface {
 	ContentHash(ctx context.Context, url, commit string, paths []string) (string, error)
+}
+
+// noContentHashes is the hasher of snapshots without a Git tree (a chart
+// from a Helm repository): a new version is always rendered again.
+type noContentHashes struct{}
+
+func (noContentHashes) ContentHash(context.Context, string, string, []string) (string, error) {
+	return "", errors.New("no content hashes outside Git")
 }
 
 func newRenderCache() *renderCache { return &renderCache{entries: map[string]renderEntry{}} }

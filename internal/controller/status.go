@@ -86,6 +86,7 @@ func (r *Reconciler) validate(ctx context.Context, app *v1alpha1.Application, ra
 	} else if app.Spec.Source.RepoURL == "" {
 		msgs = append(msgs, "spec.source.repoURL: required")
 	}
+	msgs = append(msgs, chartSourceProblems(app.Spec.Source)...)
 	msgs = append(msgs, namespaceMetadataProblems(app.Spec.SyncPolicy)...)
 	if err := r.checkProject(ctx, app); err != nil {
 		msgs = append(msgs, err.Error())

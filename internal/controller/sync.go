@@ -227,7 +227,7 @@ func (r *Reconciler) runSync(ctx context.Context, orig, app *v1alpha1.Applicatio
 			state.Message += "; " + approvalNote
 		}
 		if prev == nil || prev.Phase != v1alpha1.PhaseRunning || prev.Message != state.Message {
-			r.event(app, "Normal", "PruneConfirmationRequired", fmt.Sprintf("sync of %s (%s, %s) by %s %s", short(c.snapshot.Commit), c.snapshot.Author, c.snapshot.Subject(), who, state.Message))
+			r.event(app, "Normal", "PruneConfirmationRequired", fmt.Sprintf("sync of %s by %s %s", c.snapshot.Describe(), who, state.Message))
 		}
 		app.Status.OperationState = state
 		fromCtx(ctx).InfoContext(ctx, "sync waiting for pruning confirmation", "revision", c.snapshot.Commit, "trigger", trigger, "objects", len(waiting.Objects))
@@ -238,7 +238,7 @@ func (r *Reconciler) runSync(ctx context.Context, orig, app *v1alpha1.Applicatio
 	if err != nil {
 		c.target.markDown(err) // an unreachable cluster fails its next comparisons at once
 		state.Phase, state.Message = v1alpha1.PhaseFailed, err.Error()
-		r.event(app, "Warning", "OperationFailed", fmt.Sprintf("sync of %s (%s, %s) by %s failed: %v", short(c.snapshot.Commit), c.snapshot.Author, c.snapshot.Subject(), who, err))
+		r.event(app, "Warning", "OperationFailed", fmt.Sprintf("sync of %s by %s failed: %v", c.snapshot.Describe(), who, err))
 	} else {
 		state.Phase = v1alpha1.PhaseSucceeded
 		state.Message = fmt.Sprintf("successfully synced (%s)", summarize(res))
@@ -255,7 +255,7 @@ func (r *Reconciler) runSync(ctx context.Context, orig, app *v1alpha1.Applicatio
 				InitiatedBy: op.InitiatedBy, Author: c.snapshot.Author, Message: c.snapshot.Subject(),
 			})
 		}
-		r.event(app, "Normal", "OperationCompleted", fmt.Sprintf("synced %s (%s, %s) by %s: %s", short(c.snapshot.Commit), c.snapshot.Author, c.snapshot.Subject(), who, summarize(res)))
+		r.event(app, "Normal", "OperationCompleted", fmt.Sprintf("synced %s by %s: %s", c.snapshot.Describe(), who, summarize(res)))
 	}
 	app.Status.OperationState = state
 	fromCtx(ctx).InfoContext(ctx, "sync finished", "revision", c.snapshot.Commit, "trigger", trigger, "phase", state.Phase, "result", summarize(res))

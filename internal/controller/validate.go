@@ -20,7 +20,6 @@ import (
 var unsupported = map[string]string{
 	"spec.sources":                  "several sources in one Application",
 	"spec.source.plugin":            "config management plugins",
-	"spec.source.chart":             "charts from a Helm repository (use a chart stored in Git)",
 	"spec.source.directory.jsonnet": "Jsonnet",
 }
 
@@ -35,6 +34,25 @@ func unsupportedFields(raw *unstructured.Unstructured) []string {
 	}
 	msgs = append(msgs, unknownFields[v1alpha1.ApplicationSpec](raw.Object, "spec", "tether does not support this field")...)
 	sort.Strings(msgs)
+	return msgs
+}
+
+// chartSourceProblems names the fields that cannot go with a chart from a
+// Helm repository: it is rendered by Helm from the chart's own files.
+func chartSourceProblems(src *v1alpha1.ApplicationSource) []string {
+	if src == nil || src.Chart == "" {
+		return nil
+	}
+	var msgs []string
+	if src.Path != "" && src.Path != "." {
+		msgs = append(msgs, fmt.Sprintf("spec.source.path: %q cannot be used with spec.source.chart (a chart from a Helm repository is rendered from its own files; value files are relative to the chart)", src.Path))
+	}
+	if src.Directory != nil {
+		msgs = append(msgs, "spec.source.directory: cannot be used with spec.source.chart (a chart is rendered by Helm)")
+	}
+	if src.Kustomize != nil {
+		msgs = append(msgs, "spec.source.kustomize: cannot be used with spec.source.chart (a chart is rendered by Helm)")
+	}
 	return msgs
 }
 

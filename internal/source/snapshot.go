@@ -8,10 +8,12 @@ import (
 	"time"
 )
 
-// Snapshot is an immutable view of one commit.
+// Snapshot is an immutable view of one commit, or of one chart version
+// from a Helm repository.
 type Snapshot struct {
 	RepoURL string
-	Commit  string
+	// Commit is the commit SHA, or the chart version.
+	Commit string
 	// Author is "Name <email>".
 	Author  string
 	Message string
@@ -28,6 +30,19 @@ type Snapshot struct {
 func (s *Snapshot) Subject() string {
 	subject, _, _ := strings.Cut(strings.TrimSpace(s.Message), "\n")
 	return subject
+}
+
+// Describe names the snapshot for events and logs: "abc1234 (Author
+// <email>, subject)" for a commit, "Helm chart NAME VERSION" for a chart.
+func (s *Snapshot) Describe() string {
+	if s.Author == "" && !IsCommitSHA(s.Commit) {
+		return s.Subject()
+	}
+	c := s.Commit
+	if len(c) > 7 {
+		c = c[:7]
+	}
+	return fmt.Sprintf("%s (%s, %s)", c, s.Author, s.Subject())
 }
 
 // Snapshot returns the snapshot of commit, fetching it the first time.
