@@ -102,6 +102,11 @@ type ApplicationSourceHelm struct {
 	// Namespace overrides the release namespace (default: destination namespace).
 	// +optional
 	Namespace string `json:"namespace,omitempty"`
+	// PassCredentials sends the chart repository's credentials also when
+	// its index points to an archive on another host (Helm's
+	// --pass-credentials); by default they go to the repository's host only.
+	// +optional
+	PassCredentials bool `json:"passCredentials,omitempty"`
 	// SkipCrds leaves out the chart's crds/ directory.
 	// +optional
 	SkipCrds bool `json:"skipCrds,omitempty"`

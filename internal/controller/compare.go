@@ -138,6 +138,11 @@ func (r *Reconciler) compare(ctx context.Context, app *v1alpha1.Application, op 
 // version from a Helm repository) into c.snapshot and renders it.
 func (r *Reconciler) fetchSource(ctx context.Context, c *comparison, key types.NamespacedName, app *v1alpha1.Application, creds *source.Credentials, maxAge time.Duration) error {
 	if c.source.Chart != "" {
+		if c.source.Helm != nil && c.source.Helm.PassCredentials {
+			pass := *creds
+			pass.PassToOtherHosts = true
+			creds = &pass
+		}
 		version, err := r.charts.ResolveChart(ctx, c.source.RepoURL, c.source.Chart, c.source.TargetRevision, creds, maxAge)
 		if err != nil {
 			return err

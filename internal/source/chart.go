@@ -430,7 +430,8 @@ func (c *Charts) findVersion(ctx context.Context, repoURL, chart, version string
 }
 
 // download fetches the archive of v and checks its digest. Credentials go
-// only to the repository's own scheme and host, as Helm does by default.
+// only to the repository's own scheme and host, as Helm does by default,
+// unless creds.PassToOtherHosts.
 func (c *Charts) download(ctx context.Context, repoURL, chart string, v chartVersion, creds *Credentials) ([]byte, error) {
 	name := chartRepoName(repoURL)
 	what := fmt.Sprintf("chart %s %s", chart, v.Version)
@@ -453,7 +454,7 @@ func (c *Charts) download(ctx context.Context, repoURL, chart string, v chartVer
 	if err != nil {
 		return nil, fmt.Errorf("chart repository %s: %s: %w", name, what, err)
 	}
-	if u.Scheme == base.Scheme && u.Host == base.Host {
+	if (u.Scheme == base.Scheme && u.Host == base.Host) || (creds != nil && creds.PassToOtherHosts) {
 		authorize(req, creds)
 	}
 	resp, err := chartHTTPClient(creds).Do(req)

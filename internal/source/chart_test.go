@@ -207,6 +207,14 @@ func TestChartCredentials(t *testing.T) {
 	if other.SentCredentials("/charts/web-2.0.0.tgz") {
 		t.Error("credentials were sent to another host")
 	}
+	pass := *creds
+	pass.PassToOtherHosts = true // helm.passCredentials
+	if _, err := NewCharts(ChartOptions{}).ChartSnapshot(ctx, repo.URL(), "web", "2.0.0", &pass); err != nil {
+		t.Fatal(err)
+	}
+	if !other.SentCredentials("/charts/web-2.0.0.tgz") {
+		t.Error("passCredentials: the other host got no credentials")
+	}
 }
 
 func TestChartSnapshotsKeptWithinBudget(t *testing.T) {

@@ -28,6 +28,9 @@ type Credentials struct {
 	// unless Insecure is set.
 	KnownHosts []byte
 	Insecure   bool
+	// PassToOtherHosts sends the credentials of a chart repository to the
+	// host of a chart archive its index points to, when that is another.
+	PassToOtherHosts bool
 }
 
 // fingerprint identifies the credentials without revealing them, so a
