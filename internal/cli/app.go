@@ -108,7 +108,11 @@ func printApp(cmd *cobra.Command, a *v1alpha1.Application) error {
 	fmt.Fprintf(w, "Project:       %s\n", orDash(a.Spec.Project))
 	fmt.Fprintf(w, "Repo:          %s\n", src.RepoURL)
 	fmt.Fprintf(w, "Target:        %s\n", orDash(src.TargetRevision))
-	fmt.Fprintf(w, "Path:          %s\n", orDash(src.Path))
+	if src.Chart != "" {
+		fmt.Fprintf(w, "Chart:         %s\n", src.Chart)
+	} else {
+		fmt.Fprintf(w, "Path:          %s\n", orDash(src.Path))
+	}
 	fmt.Fprintf(w, "Destination:   %s / %s\n", destServer(a.Spec.Destination), orDash(a.Spec.Destination.Namespace))
 	fmt.Fprintf(w, "Sync Policy:   %s\n", syncPolicy(a.Spec.SyncPolicy))
 	fmt.Fprintf(w, "Sync Status:   %s to %s\n", orDash(a.Status.Sync.Status), shortSHA(a.Status.Sync.Revision))

@@ -8,6 +8,8 @@ import (
 	"text/tabwriter"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/tether-gitops/tether/internal/source"
 )
 
 // printObject prints v as JSON or YAML.
@@ -49,7 +51,7 @@ func orDash(s string) string {
 }
 
 func shortSHA(s string) string {
-	if len(s) > 7 {
+	if source.IsCommitSHA(s) { // a chart version stays whole
 		return s[:7]
 	}
 	return s
