@@ -59,8 +59,11 @@ type Charts struct {
 	mu    sync.Mutex
 	repos map[string]*chartRepo
 	snaps map[string]*chartSnap
-	used  int64 // unpacked bytes in snaps
-	clock int64 // use counter for the least-recently-used eviction
+	// fetching holds a channel per snapshot being downloaded, closed when
+	// done: concurrent apps wait for one download.
+	fetching map[string]chan struct{}
+	used     int64 // unpacked bytes in snaps
+	clock    int64 // use counter for the least-recently-used eviction
 	// counters for tests
 	listings, downloads int64
 }
@@ -99,7 +102,7 @@ func NewCharts(opts ChartOptions) *Charts {
 	orDefault(&opts.MaxExpandedBytes, def.MaxExpandedBytes)
 	orDefault(&opts.MaxFiles, def.MaxFiles)
 	orDefault(&opts.KeepBytes, def.KeepBytes)
-	return &Charts{opts: opts, repos: map[string]*chartRepo{}, snaps: map[string]*chartSnap{}}
+	return &Charts{opts: opts, repos: map[string]*chartRepo{}, snaps: map[string]*chartSnap{}, fetching: map[string]chan struct{}{}}
 }
 
 // orDefault sets *v to def when it is zero.
@@ -344,14 +347,36 @@ func (c *Charts) fetchIndex(ctx context.Context, repoURL string, r *chartRepo, c
 // against the index (HTTP) or the registry (OCI). Commit is the version.
 func (c *Charts) ChartSnapshot(ctx context.Context, repoURL, chart, version string, creds *Credentials) (*Snapshot, error) {
 	key := repoURL + "\x00" + chart + "\x00" + version + "\x00" + creds.fingerprint()
-	c.mu.Lock()
-	if s, ok := c.snaps[key]; ok {
-		c.clock++
-		s.used = c.clock
+	for {
+		c.mu.Lock()
+		if s, ok := c.snaps[key]; ok {
+			c.clock++
+			s.used = c.clock
+			c.mu.Unlock()
+			return s.snap, nil
+		}
+		wait, busy := c.fetching[key]
+		if !busy {
+			done := make(chan struct{})
+			c.fetching[key] = done
+			c.mu.Unlock()
+			defer func() {
+				c.mu.Lock()
+				delete(c.fetching, key)
+				c.mu.Unlock()
+				close(done)
+			}()
+			break
+		}
 		c.mu.Unlock()
-		return s.snap, nil
+		// Another app is downloading this version: share its result
+		// (or try again when it failed).
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
-	c.mu.Unlock()
 
 	name := chartRepoName(repoURL)
 	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)

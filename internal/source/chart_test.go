@@ -4,6 +4,7 @@ import (
 	"context"
 	"io/fs"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -282,5 +283,34 @@ func TestChartFilesConform(t *testing.T) {
 	}
 	if err := fstest.TestFS(m, "Chart.yaml", "values.yaml", "templates/cm.yaml"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestChartSnapshotDownloadedOnceForConcurrentApps(t *testing.T) {
+	repo := newHelmRepo(t, "", "")
+	repo.Publish("web", "1.0.0", simpleChart(t, "web", "1.0.0"))
+	c := NewCharts(ChartOptions{})
+	ctx := context.Background()
+	if _, err := c.ResolveChart(ctx, repo.URL(), "web", "1.0.0", nil, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	snaps := make([]*Snapshot, 20)
+	errs := make([]error, 20)
+	for i := range snaps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			snaps[i], errs[i] = c.ChartSnapshot(ctx, repo.URL(), "web", "1.0.0", nil)
+		}()
+	}
+	wg.Wait()
+	for i := range snaps {
+		if errs[i] != nil || snaps[i] != snaps[0] {
+			t.Fatalf("app %d: %v (shared snapshot: %v)", i, errs[i], snaps[i] == snaps[0])
+		}
+	}
+	if _, downloads := c.Stats(); downloads != 1 {
+		t.Errorf("downloads = %d for 20 concurrent apps; want 1", downloads)
 	}
 }
