@@ -24,6 +24,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/tether-gitops/tether/internal/testenv/chartrepo"
 )
 
 // ociTestRegistry starts an in-memory registry on 127.0.0.1 (plain HTTP, as
@@ -44,88 +46,24 @@ func ociTestRegistry(t *testing.T, wrap func(http.Handler) http.Handler) string 
 // mychart/templates/cm.yaml.
 func ociTestChart(t *testing.T, version string) []byte {
 	t.Helper()
-	files := []struct{ name, body string }{
-		{"mychart/Chart.yaml", "apiVersion: v2\nname: mychart\nversion: " + version + "\n"},
-		{"mychart/templates/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\ndata:\n  version: " + version + "\n"},
-	}
-	var buf bytes.Buffer
-	gz := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(gz)
-	for _, f := range files {
-		if err := tw.WriteHeader(&tar.Header{Name: f.name, Mode: 0o644, Size: int64(len(f.body)), Typeflag: tar.TypeReg}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tw.Write([]byte(f.body)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tw.Close(); err != nil {
+	b, err := chartrepo.Chart("mychart", version, map[string]string{
+		"templates/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\ndata:\n  version: " + version + "\n",
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := gz.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return b
 }
-
-// ociRawManifest is a manifest as pushed: its bytes and media type.
-type ociRawManifest struct {
-	raw       []byte
-	mediaType types.MediaType
-}
-
-func (m ociRawManifest) RawManifest() ([]byte, error)        { return m.raw, nil }
-func (m ociRawManifest) MediaType() (types.MediaType, error) { return m.mediaType, nil }
 
 // ociPushManifest uploads the blobs and puts an OCI manifest with config
-// and layers at tag; it returns the manifest digest.
+// and layers (then descs) at tag; it returns the manifest digest.
 func ociPushManifest(t *testing.T, ref name.Tag, config v1.Layer, layers []v1.Layer, descs []v1.Descriptor, opts ...remote.Option) string {
 	t.Helper()
-	describe := func(l v1.Layer) v1.Descriptor {
-		d, err := ociLayerDescriptor(l)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return d
-	}
-	m := v1.Manifest{SchemaVersion: 2, MediaType: types.OCIManifestSchema1, Config: describe(config)}
-	for _, l := range append([]v1.Layer{config}, layers...) {
-		if err := remote.WriteLayer(ref.Context(), l, opts...); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, l := range layers {
-		m.Layers = append(m.Layers, describe(l))
-	}
-	m.Layers = append(m.Layers, descs...)
-	raw, err := json.Marshal(m)
+	digest, err := chartrepo.Put(ref, config, layers, descs, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := remote.Put(ref, ociRawManifest{raw: raw, mediaType: types.OCIManifestSchema1}, opts...); err != nil {
-		t.Fatal(err)
-	}
-	h, _, err := v1.SHA256(bytes.NewReader(raw))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return h.String()
-}
-
-func ociLayerDescriptor(l v1.Layer) (v1.Descriptor, error) {
-	d, err := l.Digest()
-	if err != nil {
-		return v1.Descriptor{}, err
-	}
-	size, err := l.Size()
-	if err != nil {
-		return v1.Descriptor{}, err
-	}
-	mt, err := l.MediaType()
-	if err != nil {
-		return v1.Descriptor{}, err
-	}
-	return v1.Descriptor{MediaType: mt, Size: size, Digest: d}, nil
+	return digest
 }
 
 // ociPushChart pushes archive as a Helm chart artifact at repo:tag and
@@ -366,7 +304,7 @@ func TestOCIChartArchiveSizeLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	meta := static.NewLayer([]byte(`{"name":"mychart","version":"2.0.0"}`), ociHelmConfigMediaType)
-	desc, err := ociLayerDescriptor(fake)
+	desc, err := chartrepo.Descriptor(fake)
 	if err != nil {
 		t.Fatal(err)
 	}

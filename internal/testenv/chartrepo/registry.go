@@ -1,6 +1,7 @@
 package chartrepo
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -75,34 +76,61 @@ func (r *Registry) PushManifest(ctx context.Context, repo, tag, configType strin
 	if r.user != "" {
 		auth = &authn.Basic{Username: r.user, Password: r.password}
 	}
-	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuth(auth)}
 	cfg := static.NewLayer(config, types.MediaType(configType))
 	content := static.NewLayer(layer, types.MediaType(layerType))
-	var descs []v1.Descriptor
-	for _, l := range []v1.Layer{cfg, content} {
+	_, err = Put(ref, cfg, []v1.Layer{content}, nil, remote.WithContext(ctx), remote.WithAuth(auth))
+	return err
+}
+
+// Put uploads config and layers and puts an OCI manifest naming them, and
+// then the descriptors extra (blobs that need not exist), at ref; it returns
+// the manifest's digest. Tests use it for manifests no chart has.
+func Put(ref name.Tag, config v1.Layer, layers []v1.Layer, extra []v1.Descriptor, opts ...remote.Option) (string, error) {
+	m := v1.Manifest{SchemaVersion: 2, MediaType: types.OCIManifestSchema1}
+	for i, l := range append([]v1.Layer{config}, layers...) {
 		if err := remote.WriteLayer(ref.Context(), l, opts...); err != nil {
-			return fmt.Errorf("push blob: %w", err)
+			return "", fmt.Errorf("push blob: %w", err)
 		}
-		d, err := l.Digest()
+		d, err := Descriptor(l)
 		if err != nil {
-			return err
+			return "", err
 		}
-		size, err := l.Size()
-		if err != nil {
-			return err
+		if i == 0 {
+			m.Config = d
+		} else {
+			m.Layers = append(m.Layers, d)
 		}
-		mt, err := l.MediaType()
-		if err != nil {
-			return err
-		}
-		descs = append(descs, v1.Descriptor{MediaType: mt, Size: size, Digest: d})
 	}
-	m := v1.Manifest{SchemaVersion: 2, MediaType: types.OCIManifestSchema1, Config: descs[0], Layers: descs[1:]}
+	m.Layers = append(m.Layers, extra...)
 	raw, err := json.Marshal(m)
 	if err != nil {
-		return err
+		return "", err
 	}
-	return remote.Put(ref, rawManifest{raw: raw, mt: types.OCIManifestSchema1}, opts...)
+	if err := remote.Put(ref, rawManifest{raw: raw, mt: types.OCIManifestSchema1}, opts...); err != nil {
+		return "", err
+	}
+	h, _, err := v1.SHA256(bytes.NewReader(raw))
+	if err != nil {
+		return "", err
+	}
+	return h.String(), nil
+}
+
+// Descriptor describes a layer for a manifest.
+func Descriptor(l v1.Layer) (v1.Descriptor, error) {
+	d, err := l.Digest()
+	if err != nil {
+		return v1.Descriptor{}, err
+	}
+	size, err := l.Size()
+	if err != nil {
+		return v1.Descriptor{}, err
+	}
+	mt, err := l.MediaType()
+	if err != nil {
+		return v1.Descriptor{}, err
+	}
+	return v1.Descriptor{MediaType: mt, Size: size, Digest: d}, nil
 }
 
 type rawManifest struct {
