@@ -5,7 +5,6 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 )
 
 // Well-known names shared with existing manifests.
@@ -101,11 +100,11 @@ type ApplicationSpec struct {
 	// Source is where the manifests come from.
 	// +optional
 	Source *ApplicationSource `json:"source,omitempty"`
-	// Sources (several sources in one app) is not supported; kept to report it.
+	// Sources are several sources whose manifests make up the app together;
+	// when set, Source is ignored. A source with a Ref lends its repository
+	// to the others' Helm value files ($ref/path).
 	// +optional
-	// +kubebuilder:validation:Schemaless
-	// +kubebuilder:pruning:PreserveUnknownFields
-	Sources *runtime.RawExtension `json:"sources,omitempty"`
+	Sources []ApplicationSource `json:"sources,omitempty"`
 	// Destination is the cluster and namespace to deploy to.
 	Destination ApplicationDestination `json:"destination"`
 	// SyncPolicy controls when and how a sync is run.
@@ -191,6 +190,10 @@ type SyncPolicyAutomated struct {
 	// +optional
 	Enabled *bool `json:"enabled,omitempty"`
 }
+
+// HasMultipleSources reports whether the app uses spec.sources, which
+// then replaces spec.source.
+func (s *ApplicationSpec) HasMultipleSources() bool { return len(s.Sources) > 0 }
 
 // IsEnabled reports whether automated sync is on.
 func (a *SyncPolicyAutomated) IsEnabled() bool {
@@ -309,6 +312,14 @@ type SyncOperation struct {
 	// Source overrides the app's source (used by rollback).
 	// +optional
 	Source *ApplicationSource `json:"source,omitempty"`
+	// Revisions, for an app with several sources, are the revisions to sync
+	// each source to, by position in spec.sources; an empty entry (or a
+	// missing one) means that source's targetRevision.
+	// +optional
+	Revisions []string `json:"revisions,omitempty"`
+	// Sources override the app's sources (used by rollback).
+	// +optional
+	Sources []ApplicationSource `json:"sources,omitempty"`
 	// Resources, when set, makes the sync selective: only these objects
 	// are applied (or pruned, with Prune), no hook runs, and the sync is not
 	// recorded in the history.

@@ -28,11 +28,23 @@ type ApplicationSource struct {
 	Kustomize *ApplicationSourceKustomize `json:"kustomize,omitempty"`
 	// +optional
 	Helm *ApplicationSourceHelm `json:"helm,omitempty"`
+	// Ref names this source, in an app with several sources, so that the
+	// other sources' Helm value files can be read from its repository as
+	// "$<ref>/path/in/repo.yaml". A source with a Ref and neither Path nor
+	// Chart only lends its files and renders nothing.
+	// +optional
+	Ref string `json:"ref,omitempty"`
 	// Plugin (config management plugins) is not supported; kept to report it.
 	// +optional
 	// +kubebuilder:validation:Schemaless
 	// +kubebuilder:pruning:PreserveUnknownFields
 	Plugin *runtime.RawExtension `json:"plugin,omitempty"`
+}
+
+// RefOnly reports whether the source, in an app with several sources, only
+// lends its repository to the others (a Ref, and neither Path nor Chart).
+func (s *ApplicationSource) RefOnly() bool {
+	return s.Ref != "" && s.Path == "" && s.Chart == ""
 }
 
 // ApplicationSourceDirectory renders plain YAML and JSON files.

@@ -65,6 +65,10 @@ type ApplicationStatus struct {
 	// SourceType is Directory, Kustomize or Helm.
 	// +optional
 	SourceType string `json:"sourceType,omitempty"`
+	// SourceTypes are the types of an app's several sources, by position
+	// ("" for a source that only lends its files).
+	// +optional
+	SourceTypes []string `json:"sourceTypes,omitempty"`
 	// +optional
 	Summary ApplicationSummary `json:"summary,omitempty"`
 }
@@ -102,6 +106,10 @@ type SyncStatus struct {
 	// Revision is the commit compared against.
 	// +optional
 	Revision string `json:"revision,omitempty"`
+	// Revisions are the commits (or chart versions) of an app's several
+	// sources, by position.
+	// +optional
+	Revisions []string `json:"revisions,omitempty"`
 	// +optional
 	ComparedTo ComparedTo `json:"comparedTo,omitempty"`
 }
@@ -109,7 +117,9 @@ type SyncStatus struct {
 // ComparedTo is the source and destination of the last comparison.
 type ComparedTo struct {
 	// +optional
-	Source ApplicationSource `json:"source,omitempty"`
+	Source ApplicationSource `json:"source,omitzero"`
+	// +optional
+	Sources []ApplicationSource `json:"sources,omitempty"`
 	// +optional
 	Destination ApplicationDestination `json:"destination,omitempty"`
 }
@@ -139,7 +149,13 @@ type RevisionHistory struct {
 	// +optional
 	DeployStartedAt *metav1.Time `json:"deployStartedAt,omitempty"`
 	// +optional
-	Source ApplicationSource `json:"source,omitempty"`
+	Source ApplicationSource `json:"source,omitzero"`
+	// Revisions and Sources record a deployment of an app with several
+	// sources, by position.
+	// +optional
+	Revisions []string `json:"revisions,omitempty"`
+	// +optional
+	Sources []ApplicationSource `json:"sources,omitempty"`
 	// +optional
 	InitiatedBy OperationInitiator `json:"initiatedBy,omitempty"`
 	// Author of the commit, "Name <email>".
@@ -182,7 +198,11 @@ type SyncOperationResult struct {
 	Resources []ResourceResult `json:"resources,omitempty"`
 	Revision  string           `json:"revision"`
 	// +optional
-	Source ApplicationSource `json:"source,omitempty"`
+	Source ApplicationSource `json:"source,omitzero"`
+	// +optional
+	Revisions []string `json:"revisions,omitempty"`
+	// +optional
+	Sources []ApplicationSource `json:"sources,omitempty"`
 }
 
 // ResourceResult is what a sync did to one object.

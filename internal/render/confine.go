@@ -24,6 +24,8 @@ type snapshot struct {
 	// inputs are the paths, relative to the root, that the render looked
 	// at (see note).
 	inputs map[string]bool
+	// refs are the repositories value files may name as "$ref/path".
+	refs map[string]fs.FS
 }
 
 // fsRoot is where a repository given as an fs.FS appears to be: paths

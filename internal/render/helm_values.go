@@ -81,6 +81,9 @@ var errMissingValueFile = fmt.Errorf("value file does not exist (set ignoreMissi
 
 // valueFile reads one value file, given relative to the chart directory.
 func (s *snapshot) valueFile(chartAbs, vf string, ignoreMissing bool) (map[string]any, error) {
+	if strings.HasPrefix(vf, "$") {
+		return s.refValueFile(vf, ignoreMissing)
+	}
 	if strings.Contains(vf, "://") {
 		return nil, &Error{File: vf, Err: errors.New("remote value files are not supported; commit the file to the repository")}
 	}
@@ -92,6 +95,11 @@ func (s *snapshot) valueFile(chartAbs, vf string, ignoreMissing bool) (map[strin
 	if within(s.root, abs) {
 		name = s.rel(abs)
 	}
+	return s.readValues(abs, name, ignoreMissing)
+}
+
+// readValues reads the value file abs of the snapshot, named name in errors.
+func (s *snapshot) readValues(abs, name string, ignoreMissing bool) (map[string]any, error) {
 	_, err := s.resolve(abs)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && ignoreMissing:
@@ -110,6 +118,36 @@ func (s *snapshot) valueFile(chartAbs, vf string, ignoreMissing bool) (map[strin
 		return nil, &Error{File: name, Err: fmt.Errorf("invalid values: %w", err)}
 	}
 	return vals, nil
+}
+
+// refValueFile reads a value file written "$ref/path" from the repository
+// of the app's source with that ref. The path is relative to that
+// repository's root and may not leave it, by "..", an absolute path or a
+// symlink. The bytes read count against this render's budget.
+func (s *snapshot) refValueFile(vf string, ignoreMissing bool) (map[string]any, error) {
+	ref, rel, ok := strings.Cut(vf[1:], "/")
+	if !ok || ref == "" || strings.Trim(rel, "/") == "" {
+		return nil, &Error{File: vf, Err: errors.New(`a value file from another source is written "$<ref>/<path in its repository>"`)}
+	}
+	fsys, found := s.refs[ref]
+	if !found {
+		return nil, &Error{File: vf, Err: fmt.Errorf("no source of the app has ref %q", ref)}
+	}
+	if strings.HasPrefix(rel, "/") || filepath.IsAbs(rel) {
+		return nil, &Error{File: vf, Err: fmt.Errorf("the path after $%s is relative to that source's repository root; it may not be absolute", ref)}
+	}
+	other, err := newSnapshot("", fsys, s.opts)
+	if err != nil {
+		return nil, &Error{File: vf, Err: err}
+	}
+	other.read = s.read
+	abs := filepath.Join(other.root, filepath.FromSlash(rel))
+	if !within(other.root, abs) {
+		return nil, &Error{File: vf, Err: fmt.Errorf("%w: the path after $%s must stay inside that source's repository", ErrPathEscapes, ref)}
+	}
+	vals, err := other.readValues(abs, vf, ignoreMissing)
+	s.read = other.read
+	return vals, err
 }
 
 // escapeSetValue escapes the commas of a --set value, so a parameter is one

@@ -236,8 +236,12 @@ func TestRenderKustomizeErrors(t *testing.T) {
 	}
 }
 
+// writeFile writes p, creating its directory.
 func writeFile(t *testing.T, p, content string) {
 	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}

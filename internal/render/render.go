@@ -24,6 +24,11 @@ type Request struct {
 	AppName string
 	// Namespace is the destination namespace, Helm's .Release.Namespace.
 	Namespace string
+	// Refs are the repositories of the app's other sources that have a
+	// ref, by ref name: a Helm value file written "$name/path" is read
+	// from Refs[name], confined to it as the source's own files are to
+	// the source's repository. They must implement fs.ReadLinkFS.
+	Refs map[string]fs.FS
 }
 
 // Result is what a source renders to.
@@ -59,6 +64,7 @@ func Render(ctx context.Context, req Request, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.refs = req.Refs
 	appAbs, appRel, err := s.appDir(req.Source.Path)
 	if err != nil {
 		return nil, err
