@@ -262,8 +262,8 @@ func (c *appSetController) check(ctx context.Context, set *v1alpha1.ApplicationS
 			fail(app, "%v", err)
 			continue
 		}
-		if app.Spec.Source == nil {
-			fail(app, "spec.source: required")
+		if len(appSources(app)) == 0 {
+			fail(app, "spec.source: required (or spec.sources)")
 			continue
 		}
 		e, err := clusters.Find(entries, app.Spec.Destination)

@@ -12,7 +12,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sort"
 	"strconv"
-	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -31,7 +30,12 @@ import (
 
 // comparison is one run of source -> render -> plan for an app.
 type comparison struct {
+	// source, snapshot and sourceType are those of an app with one source;
+	// runs holds every source (the one, or the app's several).
 	source     v1alpha1.ApplicationSource
+	multi      bool
+	runs       []sourceRun
+	repeated   []string // objects rendered by several sources
 	target     *target
 	project    *project.Project
 	snapshot   *source.Snapshot
@@ -54,24 +58,26 @@ func (c *comparison) healthOf(k inventory.Key) *health.Status {
 // is returned with the comparison, which then holds the valid part.
 func (r *Reconciler) compare(ctx context.Context, app *v1alpha1.Application, op *v1alpha1.Operation, refresh bool) (*comparison, error) {
 	key := types.NamespacedName{Namespace: app.Namespace, Name: app.Name}
-	c := &comparison{source: *app.Spec.Source}
+	c := &comparison{multi: app.Spec.HasMultipleSources()}
 	prune := app.Spec.SyncPolicy != nil && app.Spec.SyncPolicy.Automated.IsEnabled() && app.Spec.SyncPolicy.Automated.Prune
 	if op != nil && op.Sync != nil {
-		if op.Sync.Source != nil {
-			c.source = *op.Sync.Source
-		}
-		if op.Sync.Revision != "" {
-			c.source.TargetRevision = op.Sync.Revision
-		}
 		prune = op.Sync.Prune
+	}
+	srcs, err := comparedSources(app, op)
+	if err != nil {
+		return nil, err
 	}
 	proj, err := r.loadProject(ctx, app)
 	if err != nil {
 		return nil, err
 	}
 	c.project = proj
-	if err := proj.PermitSource(c.source.RepoURL); err != nil {
-		return nil, err
+	for i, src := range srcs {
+		if err := proj.PermitSource(src.RepoURL); err != nil {
+			c.runs = make([]sourceRun, len(srcs))
+			c.runs[i].source = src
+			return nil, c.sourceErr(i, err)
+		}
 	}
 	t, err := r.resolve(ctx, app.Spec.Destination)
 	if err != nil {
@@ -84,15 +90,11 @@ func (r *Reconciler) compare(ctx context.Context, app *v1alpha1.Application, op 
 		return nil, err
 	}
 	c.target = t
-	creds, err := r.credentials(ctx, c.source.RepoURL)
-	if err != nil {
-		return nil, fmt.Errorf("repository %s: read credentials: %w", source.RedactURL(c.source.RepoURL), err)
-	}
 	maxAge := r.opts.PollInterval
 	if refresh {
 		maxAge = 0
 	}
-	if err := r.fetchSource(ctx, c, key, app, creds, maxAge); err != nil {
+	if err := r.fetchSources(ctx, c, key, app, srcs, maxAge); err != nil {
 		return nil, err
 	}
 	var optList []string
@@ -132,44 +134,6 @@ func (r *Reconciler) compare(ctx context.Context, app *v1alpha1.Application, op 
 	})
 	c.specHash = hashOf(app.Spec)
 	return c, c.planErr
-}
-
-// fetchSource resolves and reads c.source (a Git revision, or a chart
-// version from a Helm repository) into c.snapshot and renders it.
-func (r *Reconciler) fetchSource(ctx context.Context, c *comparison, key types.NamespacedName, app *v1alpha1.Application, creds *source.Credentials, maxAge time.Duration) error {
-	if c.source.Chart != "" {
-		if c.source.Helm != nil && c.source.Helm.PassCredentials {
-			pass := *creds
-			pass.PassToOtherHosts = true
-			creds = &pass
-		}
-		version, err := r.charts.ResolveChart(ctx, c.source.RepoURL, c.source.Chart, c.source.TargetRevision, creds, maxAge)
-		if err != nil {
-			return err
-		}
-		if c.snapshot, err = r.charts.ChartSnapshot(ctx, c.source.RepoURL, c.source.Chart, version, creds); err != nil {
-			return err
-		}
-		src := c.source
-		src.Path = "" // the chart's files are the snapshot's root
-		c.sourceType, c.desired, err = r.renders.render(ctx, noContentHashes{}, key.String(), c.snapshot, src, app.Name, app.Spec.Destination.Namespace)
-		if err != nil {
-			return fmt.Errorf("render chart %s %s: %w", c.source.Chart, version, err)
-		}
-		return nil
-	}
-	commit, err := r.sources.Resolve(ctx, c.source.RepoURL, c.source.TargetRevision, creds, maxAge)
-	if err != nil {
-		return err
-	}
-	if c.snapshot, err = r.sources.Snapshot(ctx, c.source.RepoURL, commit, creds); err != nil {
-		return err
-	}
-	c.sourceType, c.desired, err = r.renders.render(ctx, r.sources, key.String(), c.snapshot, c.source, app.Name, app.Spec.Destination.Namespace)
-	if err != nil {
-		return fmt.Errorf("render %s at %s: %w", pathOrRoot(c.source.Path), short(commit), err)
-	}
-	return nil
 }
 
 // prepare sets the destination namespace on namespaced objects that have

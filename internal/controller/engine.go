@@ -28,10 +28,13 @@ type Engine struct {
 // Comparison is what Engine.Compare found.
 type Comparison struct {
 	Revision string
-	Author   string
-	Message  string
-	Type     string
-	Plan     *plan.Plan
+	// Revisions and Types are those of an app's several sources.
+	Revisions []string
+	Types     []string
+	Author    string
+	Message   string
+	Type      string
+	Plan      *plan.Plan
 }
 
 // NewEngine builds an engine for cfg.
@@ -83,5 +86,17 @@ func (e *Engine) Compare(ctx context.Context, key types.NamespacedName, revision
 	if c == nil {
 		return nil, err
 	}
-	return &Comparison{Revision: c.snapshot.Commit, Author: c.snapshot.Author, Message: c.snapshot.Subject(), Type: c.sourceType, Plan: c.plan}, err
+	out := &Comparison{Revision: c.revisionKey(), Plan: c.plan}
+	if c.multi {
+		out.Revisions = c.revisions()
+		for _, run := range c.runs {
+			out.Types = append(out.Types, run.sourceType)
+		}
+		if s := c.newest(); s != nil {
+			out.Author, out.Message = s.Author, s.Subject()
+		}
+	} else {
+		out.Author, out.Message, out.Type = c.snapshot.Author, c.snapshot.Subject(), c.sourceType
+	}
+	return out, err
 }

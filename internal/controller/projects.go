@@ -81,8 +81,11 @@ func (r *Reconciler) checkProject(ctx context.Context, app *v1alpha1.Application
 			return err
 		}
 	}
-	if app.Spec.Source != nil {
-		if err := e.project.PermitSource(app.Spec.Source.RepoURL); err != nil {
+	for _, f := range appSources(app) {
+		if err := e.project.PermitSource(f.src.RepoURL); err != nil {
+			if app.Spec.HasMultipleSources() {
+				return fmt.Errorf("%s: %w", f.field, err)
+			}
 			return err
 		}
 	}

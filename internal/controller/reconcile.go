@@ -84,6 +84,9 @@ func (r *Reconciler) reconcileApp(ctx context.Context, app *v1alpha1.Application
 			return ctrl.Result{RequeueAfter: comparisonRetry}, nil
 		}
 	}
+	for _, msg := range cmp.repeated {
+		conds = append(conds, record.Condition(v1alpha1.ConditionRepeatedResource, msg))
+	}
 	for _, it := range cmp.plan.Items {
 		if it.Owner != "" {
 			conds = append(conds, record.Condition(v1alpha1.ConditionSharedResource,
@@ -171,7 +174,7 @@ func (r *Reconciler) reconcileApp(ctx context.Context, app *v1alpha1.Application
 	} else if syncOp != nil && err != nil {
 		r.failOperation(app, op, err, now)
 	} else if st := app.Status.OperationState; st != nil && (st.Phase == v1alpha1.PhaseFailed || st.Phase == v1alpha1.PhaseError) &&
-		st.SyncResult != nil && st.SyncResult.Revision == cmp.snapshot.Commit && cmp.plan.OutOfSync() {
+		st.SyncResult != nil && revisionKeyOf(st.SyncResult.Revision, st.SyncResult.Revisions) == cmp.revisionKey() && cmp.plan.OutOfSync() {
 		// The last sync of this revision failed and nothing fixed it since.
 		conds = append(conds, record.Condition(v1alpha1.ConditionSyncError, st.Message))
 	}
@@ -232,9 +235,19 @@ func (r *Reconciler) recordComparison(app *v1alpha1.Application, cmp *comparison
 	resources, appHealth := record.Resources(cmp.plan, cmp.healthOf)
 	app.Status.Resources = resources
 	app.Status.Health = appHealth
-	app.Status.SourceType = cmp.sourceType
-	app.Status.Sync.Revision = cmp.snapshot.Commit
-	app.Status.Sync.ComparedTo = v1alpha1.ComparedTo{Source: *app.Spec.Source, Destination: app.Spec.Destination}
+	if cmp.multi {
+		app.Status.SourceType, app.Status.Sync.Revision = "", ""
+		app.Status.SourceTypes = make([]string, len(cmp.runs))
+		for i, run := range cmp.runs {
+			app.Status.SourceTypes[i] = run.sourceType
+		}
+		app.Status.Sync.Revisions = cmp.revisions()
+		app.Status.Sync.ComparedTo = v1alpha1.ComparedTo{Sources: app.Spec.Sources, Destination: app.Spec.Destination}
+	} else {
+		app.Status.SourceType, app.Status.SourceTypes = cmp.sourceType, nil
+		app.Status.Sync.Revision, app.Status.Sync.Revisions = cmp.snapshot.Commit, nil
+		app.Status.Sync.ComparedTo = v1alpha1.ComparedTo{Source: *app.Spec.Source, Destination: app.Spec.Destination}
+	}
 	app.Status.Sync.Status = v1alpha1.SyncStatusSynced
 	if cmp.plan.OutOfSync() || cmp.planErr != nil {
 		app.Status.Sync.Status = v1alpha1.SyncStatusOutOfSync

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"io/fs"
+	"strings"
 	"sync"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -53,20 +55,24 @@ func (noContentHashes) ContentHash(context.Context, string, string, []string) (s
 func newRenderCache() *renderCache { return &renderCache{entries: map[string]renderEntry{}} }
 
 // specKey identifies what a render depends on besides the repository content.
-func specKey(src v1alpha1.ApplicationSource, appName, namespace string) string {
+// extra is anything else the render depends on (the commits of the refs a
+// source of several reads value files from).
+func specKey(src v1alpha1.ApplicationSource, appName, namespace, extra string) string {
 	src.TargetRevision = "" // the commit is compared separately
 	b, _ := json.Marshal(struct {
-		Src v1alpha1.ApplicationSource
-		App string
-		NS  string
-	}{src, appName, namespace})
+		Src   v1alpha1.ApplicationSource
+		App   string
+		NS    string
+		Extra string `json:",omitempty"`
+	}{src, appName, namespace, extra})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
 
 // render returns deep copies of the cached objects, rendering on a miss.
-func (c *renderCache) render(ctx context.Context, hasher contentHasher, appKey string, snap *source.Snapshot, src v1alpha1.ApplicationSource, appName, namespace string) (string, []*unstructured.Unstructured, error) {
-	spec := specKey(src, appName, namespace)
+// refs are the repositories of the app's ref sources (see render.Request).
+func (c *renderCache) render(ctx context.Context, hasher contentHasher, appKey string, snap *source.Snapshot, src v1alpha1.ApplicationSource, appName, namespace string, refs map[string]fs.FS, extra string) (string, []*unstructured.Unstructured, error) {
+	spec := specKey(src, appName, namespace, extra)
 	c.mu.Lock()
 	e, ok := c.entries[appKey]
 	c.mu.Unlock()
@@ -81,7 +87,7 @@ func (c *renderCache) render(ctx context.Context, hasher contentHasher, appKey s
 		}
 	}
 	if !hit {
-		res, err := render.Render(ctx, render.Request{FS: snap.FS, Source: src, AppName: appName, Namespace: namespace}, render.DefaultOptions())
+		res, err := render.Render(ctx, render.Request{FS: snap.FS, Source: src, AppName: appName, Namespace: namespace, Refs: refs}, render.DefaultOptions())
 		e = renderEntry{spec: spec, commit: snap.Commit, err: err}
 		if res != nil {
 			e.typ, e.objects, e.inputs = res.Type, res.Objects, res.Inputs
@@ -106,8 +112,15 @@ func (c *renderCache) render(ctx context.Context, hasher contentHasher, appKey s
 	return e.typ, out, nil
 }
 
+// forget drops the app's entries: its one source's, or each of its
+// several sources' ("<appKey>#<position>").
 func (c *renderCache) forget(appKey string) {
 	c.mu.Lock()
 	delete(c.entries, appKey)
+	for k := range c.entries {
+		if strings.HasPrefix(k, appKey+"#") {
+			delete(c.entries, k)
+		}
+	}
 	c.mu.Unlock()
 }

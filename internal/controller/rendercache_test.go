@@ -47,7 +47,7 @@ func TestACommitThatDoesNotTouchTheAppDoesNotRenderAgain(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, objs, err := rc.render(ctx, sources, "argocd/api", snap, src, "api", "prod")
+		_, objs, err := rc.render(ctx, sources, "argocd/api", snap, src, "api", "prod", nil, "")
 		if err != nil {
 			t.Fatal(err)
 		}

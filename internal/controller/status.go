@@ -80,13 +80,8 @@ func statusPatch(a, b *v1alpha1.ApplicationStatus) ([]byte, error) {
 
 // validate returns the problems that stop an app before any comparison.
 func (r *Reconciler) validate(ctx context.Context, app *v1alpha1.Application, raw *unstructured.Unstructured) []string {
-	msgs := unsupportedFields(raw)
-	if app.Spec.Source == nil {
-		msgs = append(msgs, "spec.source: required")
-	} else if app.Spec.Source.RepoURL == "" {
-		msgs = append(msgs, "spec.source.repoURL: required")
-	}
-	msgs = append(msgs, chartSourceProblems(app.Spec.Source)...)
+	msgs := unsupportedFields(app, raw)
+	msgs = append(msgs, sourceProblems(app)...)
 	msgs = append(msgs, namespaceMetadataProblems(app.Spec.SyncPolicy)...)
 	if err := r.checkProject(ctx, app); err != nil {
 		msgs = append(msgs, err.Error())

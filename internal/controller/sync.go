@@ -44,7 +44,7 @@ func (r *Reconciler) decideSync(app *v1alpha1.Application, c *comparison, op *v1
 		return "", nil
 	}
 	key := types.NamespacedName{Namespace: app.Namespace, Name: app.Name}
-	input := c.snapshot.Commit + "|" + c.specHash
+	input := c.revisionKey() + "|" + c.specHash
 	r.mu.Lock()
 	last, awaiting := r.lastAuto[key], r.awaiting[key]
 	r.mu.Unlock()
@@ -63,7 +63,7 @@ func (r *Reconciler) decideSync(app *v1alpha1.Application, c *comparison, op *v1
 	}
 	if last == "" && app.Status.OperationState != nil && app.Status.OperationState.SyncResult != nil {
 		// After a restart: the status says what was synced last.
-		if app.Status.OperationState.SyncResult.Revision == c.snapshot.Commit {
+		if sr := app.Status.OperationState.SyncResult; revisionKeyOf(sr.Revision, sr.Revisions) == c.revisionKey() {
 			last = input
 		}
 	}
@@ -74,8 +74,10 @@ func (r *Reconciler) decideSync(app *v1alpha1.Application, c *comparison, op *v1
 		}
 		trigger = TriggerDrift
 	}
+	sync := &v1alpha1.SyncOperation{Prune: auto.Prune}
+	c.syncRevision(sync)
 	return trigger, &v1alpha1.Operation{
-		Sync:        &v1alpha1.SyncOperation{Revision: c.snapshot.Commit, Prune: auto.Prune},
+		Sync:        sync,
 		InitiatedBy: v1alpha1.OperationInitiator{Automated: true, Trigger: trigger},
 	}
 }
@@ -89,7 +91,7 @@ func runningAuto(app *v1alpha1.Application, c *comparison) *v1alpha1.Operation {
 	if st == nil || st.Phase != v1alpha1.PhaseRunning || st.Operation.Sync == nil || !st.Operation.InitiatedBy.Automated {
 		return nil
 	}
-	if c == nil || c.snapshot == nil || st.Operation.Sync.Revision != c.snapshot.Commit {
+	if c == nil || len(c.runs) == 0 || revisionKeyOf(st.Operation.Sync.Revision, st.Operation.Sync.Revisions) != c.revisionKey() {
 		return nil
 	}
 	return st.Operation.DeepCopy()
@@ -168,7 +170,7 @@ func (r *Reconciler) runSync(ctx context.Context, orig, app *v1alpha1.Applicatio
 		opts.Progress = func(ctx context.Context, step string, res *apply.Result) {
 			progress := state.DeepCopy()
 			progress.Message = step
-			progress.SyncResult = &v1alpha1.SyncOperationResult{Resources: record.Results(res), Revision: c.snapshot.Commit, Source: c.source}
+			progress.SyncResult = c.syncResult(record.Results(res))
 			r.writeRunning(ctx, orig, app, progress)
 		}
 	}
@@ -208,7 +210,7 @@ func (r *Reconciler) runSync(ctx context.Context, orig, app *v1alpha1.Applicatio
 	var waiting *apply.AwaitingConfirmation
 	isWaiting := errors.As(err, &waiting)
 	if op.InitiatedBy.Automated {
-		r.lastAuto[key] = c.snapshot.Commit + "|" + c.specHash
+		r.lastAuto[key] = c.revisionKey() + "|" + c.specHash
 		if isWaiting {
 			r.awaiting[key] = r.lastAuto[key]
 		} else {
@@ -217,7 +219,7 @@ func (r *Reconciler) runSync(ctx context.Context, orig, app *v1alpha1.Applicatio
 	}
 	r.appliedRVs[key] = rvs
 	r.mu.Unlock()
-	state.SyncResult = &v1alpha1.SyncOperationResult{Resources: record.Results(res), Revision: c.snapshot.Commit, Source: c.source}
+	state.SyncResult = c.syncResult(record.Results(res))
 	who := op.InitiatedBy.String()
 	if isWaiting {
 		// Every wave is applied; the sync stays Running until a person
@@ -227,10 +229,10 @@ func (r *Reconciler) runSync(ctx context.Context, orig, app *v1alpha1.Applicatio
 			state.Message += "; " + approvalNote
 		}
 		if prev == nil || prev.Phase != v1alpha1.PhaseRunning || prev.Message != state.Message {
-			r.event(app, "Normal", "PruneConfirmationRequired", fmt.Sprintf("sync of %s by %s %s", c.snapshot.Describe(), who, state.Message))
+			r.event(app, "Normal", "PruneConfirmationRequired", fmt.Sprintf("sync of %s by %s %s", c.describe(), who, state.Message))
 		}
 		app.Status.OperationState = state
-		fromCtx(ctx).InfoContext(ctx, "sync waiting for pruning confirmation", "revision", c.snapshot.Commit, "trigger", trigger, "objects", len(waiting.Objects))
+		fromCtx(ctx).InfoContext(ctx, "sync waiting for pruning confirmation", "revision", c.revisionKey(), "trigger", trigger, "objects", len(waiting.Objects))
 		return res
 	}
 	finished := metav1.Now()
@@ -238,7 +240,7 @@ func (r *Reconciler) runSync(ctx context.Context, orig, app *v1alpha1.Applicatio
 	if err != nil {
 		c.target.markDown(err) // an unreachable cluster fails its next comparisons at once
 		state.Phase, state.Message = v1alpha1.PhaseFailed, err.Error()
-		r.event(app, "Warning", "OperationFailed", fmt.Sprintf("sync of %s by %s failed: %v", c.snapshot.Describe(), who, err))
+		r.event(app, "Warning", "OperationFailed", fmt.Sprintf("sync of %s by %s failed: %v", c.describe(), who, err))
 	} else {
 		state.Phase = v1alpha1.PhaseSucceeded
 		state.Message = fmt.Sprintf("successfully synced (%s)", summarize(res))
@@ -250,15 +252,14 @@ func (r *Reconciler) runSync(ctx context.Context, orig, app *v1alpha1.Applicatio
 			// history entry, so no rollback to it (as in Argo CD).
 			state.Message = fmt.Sprintf("successfully synced %d selected objects (%s); not recorded in the history", len(op.Sync.Resources), summarize(res))
 		default:
-			record.AppendHistory(app, v1alpha1.RevisionHistory{
-				Revision: c.snapshot.Commit, DeployedAt: finished, DeployStartedAt: &start, Source: c.source,
-				InitiatedBy: op.InitiatedBy, Author: c.snapshot.Author, Message: c.snapshot.Subject(),
-			})
+			h := c.deployment()
+			h.DeployedAt, h.DeployStartedAt, h.InitiatedBy = finished, &start, op.InitiatedBy
+			record.AppendHistory(app, h)
 		}
-		r.event(app, "Normal", "OperationCompleted", fmt.Sprintf("synced %s by %s: %s", c.snapshot.Describe(), who, summarize(res)))
+		r.event(app, "Normal", "OperationCompleted", fmt.Sprintf("synced %s by %s: %s", c.describe(), who, summarize(res)))
 	}
 	app.Status.OperationState = state
-	fromCtx(ctx).InfoContext(ctx, "sync finished", "revision", c.snapshot.Commit, "trigger", trigger, "phase", state.Phase, "result", summarize(res))
+	fromCtx(ctx).InfoContext(ctx, "sync finished", "revision", c.revisionKey(), "trigger", trigger, "phase", state.Phase, "result", summarize(res))
 	return res
 }
 
