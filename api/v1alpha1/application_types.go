@@ -362,3 +362,28 @@ type OperationInitiator struct {
 	// +optional
 	Trigger string `json:"trigger,omitempty"`
 }
+
+// PinRevision returns a sync operation that syncs the source at position
+// (1-based, as `--source-position`; 0 for an app with one source) to
+// revision, and the other sources to their targetRevision. An empty
+// revision syncs every source to its targetRevision.
+func (s *ApplicationSpec) PinRevision(revision string, position int) (SyncOperation, error) {
+	n := len(s.Sources)
+	switch {
+	case !s.HasMultipleSources() && position > 1:
+		return SyncOperation{}, fmt.Errorf("source position %d: the app has one source (spec.source)", position)
+	case !s.HasMultipleSources():
+		return SyncOperation{Revision: revision}, nil
+	case position < 0 || position > n:
+		return SyncOperation{}, fmt.Errorf("source position %d: the app has %d sources (spec.sources), numbered 1 to %d", position, n, n)
+	case revision == "" && position > 0:
+		return SyncOperation{}, fmt.Errorf("source position %d: give the revision for it too", position)
+	case revision == "":
+		return SyncOperation{}, nil
+	case position == 0:
+		return SyncOperation{}, fmt.Errorf("the app has %d sources (spec.sources): say which one revision %q is for with its position, 1 to %d", n, revision, n)
+	}
+	revs := make([]string, n)
+	revs[position-1] = revision
+	return SyncOperation{Revisions: revs}, nil
+}

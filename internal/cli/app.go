@@ -63,7 +63,7 @@ func newAppListCmd(f *appFlags) *cobra.Command {
 			rows := make([][]string, 0, len(list.Items))
 			for _, a := range list.Items {
 				rows = append(rows, []string{a.Name, destServer(a.Spec.Destination), orDash(a.Spec.Destination.Namespace), orDash(a.Spec.Project),
-					orDash(a.Status.Sync.Status), orDash(a.Status.Health.Status), syncPolicy(a.Spec.SyncPolicy), shortSHA(a.Status.Sync.Revision), conditionTypes(a.Status.Conditions)})
+					orDash(a.Status.Sync.Status), orDash(a.Status.Health.Status), syncPolicy(a.Spec.SyncPolicy), revisionOf(a.Status.Sync.Revision, a.Status.Sync.Revisions), conditionTypes(a.Status.Conditions)})
 			}
 			return table(cmd.OutOrStdout(), []string{"NAME", "CLUSTER", "NAMESPACE", "PROJECT", "STATUS", "HEALTH", "SYNCPOLICY", "REVISION", "CONDITIONS"}, rows)
 		},
@@ -106,16 +106,36 @@ func printApp(cmd *cobra.Command, a *v1alpha1.Application) error {
 	}
 	fmt.Fprintf(w, "Name:          %s/%s\n", a.Namespace, a.Name)
 	fmt.Fprintf(w, "Project:       %s\n", orDash(a.Spec.Project))
-	fmt.Fprintf(w, "Repo:          %s\n", src.RepoURL)
-	fmt.Fprintf(w, "Target:        %s\n", orDash(src.TargetRevision))
-	if src.Chart != "" {
-		fmt.Fprintf(w, "Chart:         %s\n", src.Chart)
+	if a.Spec.HasMultipleSources() {
+		for i, s := range a.Spec.Sources {
+			what := "path " + orDash(s.Path)
+			switch {
+			case s.Chart != "":
+				what = "chart " + s.Chart
+			case s.RefOnly():
+				what = "files only"
+			}
+			if s.Ref != "" {
+				what += ", ref $" + s.Ref
+			}
+			rev := "-"
+			if i < len(a.Status.Sync.Revisions) {
+				rev = shortSHA(a.Status.Sync.Revisions[i])
+			}
+			fmt.Fprintf(w, "Source %d:      %s %s (%s) at %s\n", i+1, s.RepoURL, orDash(s.TargetRevision), what, rev)
+		}
 	} else {
-		fmt.Fprintf(w, "Path:          %s\n", orDash(src.Path))
+		fmt.Fprintf(w, "Repo:          %s\n", src.RepoURL)
+		fmt.Fprintf(w, "Target:        %s\n", orDash(src.TargetRevision))
+		if src.Chart != "" {
+			fmt.Fprintf(w, "Chart:         %s\n", src.Chart)
+		} else {
+			fmt.Fprintf(w, "Path:          %s\n", orDash(src.Path))
+		}
 	}
 	fmt.Fprintf(w, "Destination:   %s / %s\n", destServer(a.Spec.Destination), orDash(a.Spec.Destination.Namespace))
 	fmt.Fprintf(w, "Sync Policy:   %s\n", syncPolicy(a.Spec.SyncPolicy))
-	fmt.Fprintf(w, "Sync Status:   %s to %s\n", orDash(a.Status.Sync.Status), shortSHA(a.Status.Sync.Revision))
+	fmt.Fprintf(w, "Sync Status:   %s to %s\n", orDash(a.Status.Sync.Status), revisionOf(a.Status.Sync.Revision, a.Status.Sync.Revisions))
 	fmt.Fprintf(w, "Health Status: %s\n", orDash(a.Status.Health.Status))
 	if st := a.Status.OperationState; st != nil {
 		fmt.Fprintf(w, "Last Sync:     %s: %s\n", st.Phase, st.Message)

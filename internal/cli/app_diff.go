@@ -12,7 +12,10 @@ import (
 )
 
 func newAppDiffCmd(f *appFlags) *cobra.Command {
-	var revision string
+	var (
+		revision string
+		position int
+	)
 	cmd := &cobra.Command{
 		Use:   "diff NAME",
 		Short: "Show how the cluster differs from Git; exits 1 when it does (for CI jobs)",
@@ -28,12 +31,16 @@ func newAppDiffCmd(f *appFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			c, err := eng.Compare(cmd.Context(), types.NamespacedName{Namespace: f.namespace, Name: args[0]}, revision)
+			c, err := eng.Compare(cmd.Context(), types.NamespacedName{Namespace: f.namespace, Name: args[0]}, revision, position)
 			if c == nil {
 				return err
 			}
 			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "# %s at %s (%s: %s)\n", args[0], shortSHA(c.Revision), c.Author, c.Message)
+			rev := shortSHA(c.Revision)
+			if len(c.Revisions) > 0 {
+				rev = shortSHAs(c.Revisions)
+			}
+			fmt.Fprintf(w, "# %s at %s (%s: %s)\n", args[0], rev, c.Author, c.Message)
 			for _, it := range c.Plan.Items {
 				if it.Action == plan.ActionUnchanged {
 					continue
@@ -51,5 +58,6 @@ func newAppDiffCmd(f *appFlags) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&revision, "revision", "", "compare against this revision instead of the app's targetRevision")
+	cmd.Flags().IntVar(&position, "source-position", 0, "for an app with several sources: the position (from 1) of the source --revision is for")
 	return cmd
 }

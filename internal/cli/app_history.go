@@ -27,7 +27,7 @@ func newAppHistoryCmd(f *appFlags) *cobra.Command {
 			rows := make([][]string, 0, len(a.Status.History))
 			for i := len(a.Status.History) - 1; i >= 0; i-- {
 				h := a.Status.History[i]
-				rows = append(rows, []string{strconv.FormatInt(h.ID, 10), h.DeployedAt.UTC().Format("2006-01-02 15:04:05"), shortSHA(h.Revision),
+				rows = append(rows, []string{strconv.FormatInt(h.ID, 10), h.DeployedAt.UTC().Format("2006-01-02 15:04:05"), revisionOf(h.Revision, h.Revisions),
 					orDash(h.Author), orDash(h.Message), h.InitiatedBy.String()})
 			}
 			return table(cmd.OutOrStdout(), []string{"ID", "DEPLOYED (UTC)", "REVISION", "AUTHOR", "MESSAGE", "INITIATED BY"}, rows)
@@ -61,10 +61,24 @@ is a git revert of the commit, which tether then deploys like any commit.`,
 			if err != nil {
 				return fmt.Errorf("application %s: %w", key, err)
 			}
-			src := entry.Source
-			src.TargetRevision = entry.Revision
+			sync := &v1alpha1.SyncOperation{Revision: entry.Revision, Prune: prune}
+			if len(entry.Sources) > 0 {
+				// Every source as deployed then, each at its revision.
+				sync.Revision, sync.Revisions = "", entry.Revisions
+				sync.Sources = make([]v1alpha1.ApplicationSource, len(entry.Sources))
+				for i, src := range entry.Sources {
+					if i < len(entry.Revisions) {
+						src.TargetRevision = entry.Revisions[i]
+					}
+					sync.Sources[i] = src
+				}
+			} else {
+				src := entry.Source
+				src.TargetRevision = entry.Revision
+				sync.Source = &src
+			}
 			op := v1alpha1.Operation{
-				Sync:        &v1alpha1.SyncOperation{Revision: entry.Revision, Prune: prune, Source: &src},
+				Sync:        sync,
 				InitiatedBy: v1alpha1.OperationInitiator{Username: f.username(), Trigger: "rollback"},
 				Info:        []v1alpha1.Info{{Name: v1alpha1.RequestIDInfo, Value: newRequestID()}, {Name: "rollback-to", Value: strconv.FormatInt(entry.ID, 10)}},
 			}

@@ -27,6 +27,7 @@ func newAppSyncCmd(f *appFlags) *cobra.Command {
 		watch    bool
 		timeout  time.Duration
 		selected []string
+		position int
 	)
 	cmd := &cobra.Command{
 		Use:   "sync NAME",
@@ -45,8 +46,13 @@ func newAppSyncCmd(f *appFlags) *cobra.Command {
 			if before.Operation != nil {
 				return fmt.Errorf("application %s: another operation is already requested", key)
 			}
+			pin, err := before.Spec.PinRevision(revision, position)
+			if err != nil {
+				return fmt.Errorf("application %s: %w", key, err)
+			}
+			pin.Prune, pin.DryRun, pin.Resources = prune, dryRun, resources
 			op := v1alpha1.Operation{
-				Sync:        &v1alpha1.SyncOperation{Revision: revision, Prune: prune, DryRun: dryRun, Resources: resources},
+				Sync:        &pin,
 				InitiatedBy: v1alpha1.OperationInitiator{Username: f.username(), Trigger: "user"},
 				Info:        []v1alpha1.Info{{Name: v1alpha1.RequestIDInfo, Value: newRequestID()}},
 			}
@@ -78,6 +84,7 @@ func newAppSyncCmd(f *appFlags) *cobra.Command {
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&revision, "revision", "", "sync to this revision instead of the app's targetRevision")
+	fl.IntVar(&position, "source-position", 0, "for an app with several sources: the position (from 1) of the source --revision is for")
 	fl.BoolVar(&prune, "prune", false, "delete objects that are no longer in Git")
 	fl.BoolVar(&dryRun, "dry-run", false, "validate and show what would change, without changing anything")
 	fl.BoolVar(&async, "async", false, "do not wait for the result")
@@ -155,7 +162,11 @@ func printOperation(cmd *cobra.Command, st *v1alpha1.OperationState) error {
 		for _, r := range st.SyncResult.Resources {
 			rows = append(rows, []string{r.Kind, orDash(r.Namespace), r.Name, r.Status, r.Message})
 		}
-		fmt.Fprintf(w, "Revision: %s\n", st.SyncResult.Revision)
+		if len(st.SyncResult.Revisions) > 0 {
+			fmt.Fprintf(w, "Revisions: %s\n", strings.Join(st.SyncResult.Revisions, ", "))
+		} else {
+			fmt.Fprintf(w, "Revision: %s\n", st.SyncResult.Revision)
+		}
 	}
 	fmt.Fprintf(w, "Phase:    %s\nMessage:  %s\n\n", st.Phase, st.Message)
 	if err := table(w, []string{"KIND", "NAMESPACE", "NAME", "STATUS", "MESSAGE"}, rows); err != nil {

@@ -50,6 +50,24 @@ func orDash(s string) string {
 	return s
 }
 
+// revisionOf is a revision for a table: the short commit, or for an app
+// with several sources the short revisions of each, by position.
+func revisionOf(rev string, revs []string) string {
+	if len(revs) > 0 {
+		return shortSHAs(revs)
+	}
+	return shortSHA(rev)
+}
+
+// shortSHAs shortens each revision and joins them with commas.
+func shortSHAs(revs []string) string {
+	out := make([]string, len(revs))
+	for i, r := range revs {
+		out[i] = orDash(shortSHA(r))
+	}
+	return strings.Join(out, ",")
+}
+
 func shortSHA(s string) string {
 	if source.IsCommitSHA(s) { // a chart version stays whole
 		return s[:7]

@@ -64,8 +64,9 @@ func NewEngine(cfg *rest.Config, opts Options) (*Engine, error) {
 }
 
 // Compare fetches the app and compares it with the cluster at revision
-// (the app's targetRevision when empty).
-func (e *Engine) Compare(ctx context.Context, key types.NamespacedName, revision string) (*Comparison, error) {
+// (the app's targetRevision when empty) of its source at position
+// (1-based; 0 for an app with one source).
+func (e *Engine) Compare(ctx context.Context, key types.NamespacedName, revision string, position int) (*Comparison, error) {
 	raw := &unstructured.Unstructured{}
 	raw.SetGroupVersionKind(v1alpha1.GroupVersion.WithKind(v1alpha1.ApplicationKind))
 	if err := e.r.client.Get(ctx, key, raw); err != nil {
@@ -78,10 +79,12 @@ func (e *Engine) Compare(ctx context.Context, key types.NamespacedName, revision
 	if msgs := e.r.validate(ctx, app, raw); len(msgs) > 0 {
 		return nil, fmt.Errorf("application %s: %s", key, msgs[0])
 	}
-	var op *v1alpha1.Operation
-	if revision != "" {
-		op = &v1alpha1.Operation{Sync: &v1alpha1.SyncOperation{Revision: revision, Prune: true}}
+	pin, err := app.Spec.PinRevision(revision, position)
+	if err != nil {
+		return nil, fmt.Errorf("application %s: %w", key, err)
 	}
+	pin.Prune = true
+	op := &v1alpha1.Operation{Sync: &pin}
 	c, err := e.r.compare(ctx, app, op, true)
 	if c == nil {
 		return nil, err
