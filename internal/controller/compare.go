@@ -35,6 +35,7 @@ type comparison struct {
 	source     v1alpha1.ApplicationSource
 	multi      bool
 	runs       []sourceRun
+	origins    []int    // the source of each desired object, with several
 	repeated   []string // objects rendered by several sources
 	target     *target
 	project    *project.Project
@@ -111,7 +112,7 @@ func (r *Reconciler) compare(ctx context.Context, app *v1alpha1.Application, op 
 	if err != nil {
 		return nil, fmt.Errorf("spec.%w", err)
 	}
-	if err := r.prepare(t, proj, key, app.Spec.Destination.Namespace, c.desired); err != nil {
+	if c.desired, c.repeated, err = r.prepare(t, proj, key, app.Spec.Destination.Namespace, c.desired, c.origins); err != nil {
 		return nil, err
 	}
 	inv := record.Inventory(app.Status.Resources)
@@ -138,7 +139,11 @@ func (r *Reconciler) compare(ctx context.Context, app *v1alpha1.Application, op 
 
 // prepare sets the destination namespace on namespaced objects that have
 // none, clears it on cluster-scoped ones, and marks every object as the app's.
-func (r *Reconciler) prepare(t *target, proj *project.Project, app types.NamespacedName, namespace string, objs []*unstructured.Unstructured) error {
+// origins, for an app with several sources, is the source (by position) of
+// each object: an object several sources render is kept from the last of
+// them, and the rest are returned as warnings. Otherwise an object rendered
+// twice is an error.
+func (r *Reconciler) prepare(t *target, proj *project.Project, app types.NamespacedName, namespace string, objs []*unstructured.Unstructured, origins []int) ([]*unstructured.Unstructured, []string, error) {
 	crdScopes := map[string]bool{} // group/kind -> namespaced, from CRDs in the same app
 	for _, o := range objs {
 		if o.GetKind() == "CustomResourceDefinition" {
@@ -148,49 +153,73 @@ func (r *Reconciler) prepare(t *target, proj *project.Project, app types.Namespa
 			crdScopes[g+"/"+k] = s != "Cluster"
 		}
 	}
-	seen := map[inventory.Key]bool{}
-	for _, o := range objs {
+	namespaced := make([]bool, len(objs))
+	for i, o := range objs {
 		gvk := o.GroupVersionKind()
-		namespaced := true
+		namespaced[i] = true
 		m, err := t.client.Map(gvk)
 		if err == nil {
-			namespaced = m.Namespaced
+			namespaced[i] = m.Namespaced
 		} else if s, ok := crdScopes[gvk.Group+"/"+gvk.Kind]; ok {
-			namespaced = s
+			namespaced[i] = s
 		} else if meta.IsNoMatchError(err) {
-			return fmt.Errorf("%s/%s: kind %s is not served by cluster %s and no CustomResourceDefinition in the app defines it", gvk.Kind, o.GetName(), gvk.GroupVersion().String()+"/"+gvk.Kind, t.info().Name)
+			return nil, nil, fmt.Errorf("%s/%s: kind %s is not served by cluster %s and no CustomResourceDefinition in the app defines it", gvk.Kind, o.GetName(), gvk.GroupVersion().String()+"/"+gvk.Kind, t.info().Name)
 		} else {
 			t.markDown(err)
-			return fmt.Errorf("%s/%s: discovery of cluster %s: %w", gvk.Kind, o.GetName(), t.info().Name, err)
+			return nil, nil, fmt.Errorf("%s/%s: discovery of cluster %s: %w", gvk.Kind, o.GetName(), t.info().Name, err)
 		}
 		switch {
-		case namespaced && o.GetNamespace() == "":
+		case namespaced[i] && o.GetNamespace() == "":
 			if namespace == "" {
-				return fmt.Errorf("%s/%s: namespaced object without a namespace, and spec.destination.namespace is empty", gvk.Kind, o.GetName())
+				return nil, nil, fmt.Errorf("%s/%s: namespaced object without a namespace, and spec.destination.namespace is empty", gvk.Kind, o.GetName())
 			}
 			o.SetNamespace(namespace)
-		case !namespaced:
+		case !namespaced[i]:
 			o.SetNamespace("")
 		}
-		if err := t.info().PermitsNamespace(o.GetNamespace()); err != nil {
-			return fmt.Errorf("%s/%s: %w", gvk.Kind, o.GetName(), err)
+	}
+	var repeated []string
+	if origins != nil {
+		last := map[inventory.Key]int{}
+		for i, o := range objs {
+			if k := inventory.KeyOf(o); k.Name != "" {
+				if j, dup := last[k]; dup && origins[j] != origins[i] {
+					repeated = append(repeated, fmt.Sprintf("%s is rendered by source %d and source %d; the last one is applied", k, origins[j]+1, origins[i]+1))
+				}
+				last[k] = i
+			}
 		}
-		if err := proj.PermitResource(gvk.Group, gvk.Kind, namespaced); err != nil {
-			return fmt.Errorf("%s/%s: %w", gvk.Kind, o.GetName(), err)
+		kept, keptNS := objs[:0:0], namespaced[:0:0]
+		for i, o := range objs {
+			k := inventory.KeyOf(o)
+			if j := last[k]; k.Name == "" || j == i || origins[j] == origins[i] {
+				kept, keptNS = append(kept, o), append(keptNS, namespaced[i])
+			}
+		}
+		objs, namespaced = kept, keptNS
+	}
+	seen := map[inventory.Key]bool{}
+	for i, o := range objs {
+		gvk := o.GroupVersionKind()
+		if err := t.info().PermitsNamespace(o.GetNamespace()); err != nil {
+			return nil, nil, fmt.Errorf("%s/%s: %w", gvk.Kind, o.GetName(), err)
+		}
+		if err := proj.PermitResource(gvk.Group, gvk.Kind, namespaced[i]); err != nil {
+			return nil, nil, fmt.Errorf("%s/%s: %w", gvk.Kind, o.GetName(), err)
 		}
 		if ns := o.GetNamespace(); ns != "" && ns != namespace {
 			if err := proj.PermitDestination(t.info().Server, t.info().Name, ns); err != nil {
-				return fmt.Errorf("%s/%s: %w", gvk.Kind, o.GetName(), err)
+				return nil, nil, fmt.Errorf("%s/%s: %w", gvk.Kind, o.GetName(), err)
 			}
 		}
 		k := inventory.KeyOf(o)
 		if seen[k] && k.Name != "" { // generateName hooks have no name yet
-			return fmt.Errorf("%s: rendered twice", k)
+			return nil, nil, fmt.Errorf("%s: rendered twice", k)
 		}
 		seen[k] = true
 		inventory.Mark(o, app)
 	}
-	return nil
+	return objs, repeated, nil
 }
 
 // liveObjects reads the live state of the desired and inventory objects

@@ -13,7 +13,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/tether-gitops/tether/api/v1alpha1"
-	"github.com/tether-gitops/tether/internal/inventory"
 	"github.com/tether-gitops/tether/internal/source"
 )
 
@@ -67,12 +66,13 @@ func comparedSources(app *v1alpha1.Application, op *v1alpha1.Operation) ([]v1alp
 }
 
 // fetchSources resolves and reads every source of the comparison, then
-// renders each one that is not only a ref, and puts the objects together:
-// an object rendered by several sources is taken from the last of them,
-// with a warning (as Argo CD does).
+// renders each one that is not only a ref, and puts the objects together
+// (prepare keeps an object several sources render from the last of them,
+// with a warning, as Argo CD does).
 func (r *Reconciler) fetchSources(ctx context.Context, c *comparison, key types.NamespacedName, app *v1alpha1.Application, srcs []v1alpha1.ApplicationSource, maxAge time.Duration) error {
 	c.runs = make([]sourceRun, len(srcs))
 	for i, src := range srcs {
+		c.runs[i].source = src
 		creds, err := r.credentials(ctx, src.RepoURL)
 		if err != nil {
 			return c.sourceErr(i, fmt.Errorf("repository %s: read credentials: %w", source.RedactURL(src.RepoURL), err))
@@ -91,7 +91,6 @@ func (r *Reconciler) fetchSources(ctx context.Context, c *comparison, key types.
 		}
 	}
 	sort.Strings(refCommits)
-	origin := map[inventory.Key]int{}
 	for i := range c.runs {
 		run := &c.runs[i]
 		if c.multi && run.source.RefOnly() {
@@ -116,27 +115,14 @@ func (r *Reconciler) fetchSources(ctx context.Context, c *comparison, key types.
 			continue
 		}
 		for _, o := range objs {
-			k := inventory.KeyOf(o)
-			if j, dup := origin[k]; dup && k.Name != "" {
-				c.repeated = append(c.repeated, fmt.Sprintf("%s is rendered by source %d and source %d; the last one is applied", k, j+1, i+1))
-				for n, d := range c.desired {
-					if d != nil && inventory.KeyOf(d) == k {
-						c.desired[n] = nil
-					}
-				}
-			}
-			origin[k] = i
 			c.desired = append(c.desired, o)
+			c.origins = append(c.origins, i)
 		}
 	}
 	if c.multi {
-		kept := c.desired[:0]
-		for _, d := range c.desired {
-			if d != nil {
-				kept = append(kept, d)
-			}
+		if c.origins == nil {
+			c.origins = []int{} // several sources, none rendering objects
 		}
-		c.desired = kept
 		return nil
 	}
 	c.source, c.snapshot, c.sourceType = c.runs[0].source, c.runs[0].snapshot, c.runs[0].sourceType
