@@ -88,6 +88,7 @@ and tether runs on them (log: %s/tether.log):
 %s
 Look next:
   bin/tether app get api-production -n argocd        # objects, health, last sync
+  bin/tether app get api-helm-eu -n argocd           # two sources: the chart and its values ($config/...)
   bin/tether app diff api-qa -n argocd               # a manual app: what a sync would change
   bin/tether app sync api-qa -n argocd               # ...and sync it
   bin/kubectl -n argocd get applicationsets           # api-all-environments made api-dev, api-staging, api-prod

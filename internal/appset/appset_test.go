@@ -821,3 +821,29 @@ func TestSyncPolicy(t *testing.T) {
 		t.Errorf("create-delete")
 	}
 }
+
+func TestTemplateWithSeveralSources(t *testing.T) {
+	set := parseSet(t, `
+metadata: {name: charts, namespace: argocd}
+spec:
+  generators:
+  - list:
+      elements: [{region: eu, version: "1.2.*"}, {region: us, version: "1.3.0"}]
+  template:
+    metadata: {name: 'api-{{region}}'}
+    spec:
+      sources:
+      - repoURL: https://charts.example
+        chart: api
+        targetRevision: '{{version}}'
+        helm: {valueFiles: ['$config/regions/{{region}}/api.yaml']}
+      - {repoURL: https://git.example/config, targetRevision: main, ref: config}
+      destination: {server: https://kubernetes.default.svc, namespace: 'api-{{region}}'}
+`)
+	apps := mustGenerate(t, set, Inputs{})
+	wantNames(t, apps, "api-eu", "api-us")
+	us := apps[1].Spec
+	if len(us.Sources) != 2 || us.Sources[0].TargetRevision != "1.3.0" || us.Sources[0].Helm.ValueFiles[0] != "$config/regions/us/api.yaml" || us.Sources[1].Ref != "config" || us.Source != nil {
+		t.Errorf("sources of api-us: %+v", us.Sources)
+	}
+}
