@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -266,9 +267,11 @@ func (c *comparison) describe() string {
 	if !c.multi {
 		return c.snapshot.Describe()
 	}
-	parts := make([]string, len(c.runs))
-	for i, run := range c.runs {
-		parts[i] = run.snapshot.Describe()
+	var parts []string
+	for _, run := range c.runs {
+		if d := run.snapshot.Describe(); !slices.Contains(parts, d) {
+			parts = append(parts, d) // sources of one repository share a commit
+		}
 	}
 	return strings.Join(parts, " + ")
 }
