@@ -2,6 +2,7 @@ package v1alpha1
 
 import (
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
 // ApplicationSource is a Git repository path and how to render it.
@@ -85,6 +86,77 @@ type ApplicationSourceKustomize struct {
 	// Namespace sets the namespace of every namespaced object.
 	// +optional
 	Namespace string `json:"namespace,omitempty"`
+	// Replicas set the replica count of the named workloads.
+	// +optional
+	Replicas []KustomizeReplica `json:"replicas,omitempty"`
+	// Patches are added to the kustomization's patches.
+	// +optional
+	Patches []KustomizePatch `json:"patches,omitempty"`
+	// Components are added to the kustomization's components; paths are
+	// relative to the app path and stay inside the repository.
+	// +optional
+	Components []string `json:"components,omitempty"`
+	// IgnoreMissingComponents leaves out Components that do not exist.
+	// +optional
+	IgnoreMissingComponents bool `json:"ignoreMissingComponents,omitempty"`
+	// ForceCommonLabels and ForceCommonAnnotations are accepted: tether
+	// always lets CommonLabels and CommonAnnotations win over the
+	// kustomization's own values for the same keys.
+	// +optional
+	ForceCommonLabels bool `json:"forceCommonLabels,omitempty"`
+	// +optional
+	ForceCommonAnnotations bool `json:"forceCommonAnnotations,omitempty"`
+	// LabelWithoutSelector adds CommonLabels to objects only, not to
+	// selectors nor (unless LabelIncludeTemplates) to pod templates.
+	// +optional
+	LabelWithoutSelector bool `json:"labelWithoutSelector,omitempty"`
+	// +optional
+	LabelIncludeTemplates bool `json:"labelIncludeTemplates,omitempty"`
+}
+
+// KustomizeReplica sets the replicas of the workloads named Name.
+//
+// +kubebuilder:pruning:PreserveUnknownFields
+type KustomizeReplica struct {
+	Name string `json:"name"`
+	// Count is a number, or a string holding one.
+	Count intstr.IntOrString `json:"count"`
+}
+
+// KustomizePatch is a kustomize patch: a file (Path, relative to the app
+// path) or an inline Patch, for the objects Target selects.
+//
+// +kubebuilder:pruning:PreserveUnknownFields
+type KustomizePatch struct {
+	// +optional
+	Path string `json:"path,omitempty"`
+	// +optional
+	Patch string `json:"patch,omitempty"`
+	// +optional
+	Target *KustomizeSelector `json:"target,omitempty"`
+	// Options: allowNameChange, allowKindChange.
+	// +optional
+	Options map[string]bool `json:"options,omitempty"`
+}
+
+// KustomizeSelector selects the objects a patch applies to.
+//
+// +kubebuilder:pruning:PreserveUnknownFields
+type KustomizeSelector struct {
+	// +optional
+	Group string `json:"group,omitempty"`
+	// +optional
+	Version string `json:"version,omitempty"`
+	// +optional
+	Kind string `json:"kind,omitempty"`
+	// +optional
+	Name string `json:"name,omitempty"`
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+	// +optional
+	LabelSelector string `json:"labelSelector,omitempty"`
+	// +optional
+	AnnotationSelector string `json:"annotationSelector,omitempty"`
 }
 
 // ApplicationSourceHelm customises a Helm chart stored in the repository.

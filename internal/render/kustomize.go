@@ -27,15 +27,15 @@ func (s *snapshot) renderKustomize(ctx context.Context, appAbs, appRel string, s
 	}
 	kname := s.rel(kfile)
 	fsys := newConfinedFS(ctx, s)
-	if err := fsys.scanKustomization(appAbs, map[string]bool{}); err != nil {
-		return nil, err
-	}
 	if hasKustomizeOverrides(spec) {
 		data, err := fsys.load(kfile, kname)
 		if err != nil {
 			return nil, err
 		}
-		edited, err := applyKustomizeOverrides(data, spec)
+		exists := func(rel string) (bool, error) {
+			return s.exists(filepath.Join(appAbs, filepath.FromSlash(rel)))
+		}
+		edited, err := applyKustomizeOverrides(data, spec, exists)
 		if err != nil {
 			return nil, &Error{File: kname, Err: err}
 		}
@@ -43,7 +43,13 @@ func (s *snapshot) renderKustomize(ctx context.Context, appAbs, appRel string, s
 		if err != nil {
 			return nil, &Error{File: kname, Err: err}
 		}
+		// The edited file is what kustomize reads and what the scan below
+		// checks (components the Application adds, say).
 		fsys.overlay[real] = edited
+		fsys.cache[real] = edited
+	}
+	if err := fsys.scanKustomization(appAbs, map[string]bool{}); err != nil {
+		return nil, err
 	}
 
 	opts := krusty.MakeDefaultOptions()

@@ -31,7 +31,7 @@ func examplesRepo(t *testing.T, access gitserver.Access) *gitserver.Repo {
 func TestKustomizeOverlayAndHelmChartFromTheExamples(t *testing.T) {
 	e := startTether(t)
 	repo := examplesRepo(t, gitserver.Anonymous)
-	prod, staging := destNamespace(t), destNamespace(t)
+	prod, staging, dev := destNamespace(t), destNamespace(t), destNamespace(t)
 
 	e.createApp(t, `
 apiVersion: argoproj.io/v1alpha1
@@ -57,6 +57,25 @@ spec:
   destination: {server: https://kubernetes.default.svc, namespace: DESTNS}
   syncPolicy: {automated: {}}
 `, repo.HTTPURL(), staging)
+	e.createApp(t, `
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {name: api-dev}
+spec:
+  source:
+    repoURL: REPO
+    targetRevision: main
+    path: apps/api/dev
+    kustomize:
+      replicas: [{name: api, count: "2"}]
+      patches:
+      - target: {kind: Deployment, name: api}
+        patch: '[{"op": "add", "path": "/spec/template/spec/containers/0/env", "value": [{"name": "DEBUG", "value": "1"}]}]'
+      commonLabels: {team: core}
+      labelWithoutSelector: true
+  destination: {server: https://kubernetes.default.svc, namespace: DESTNS}
+  syncPolicy: {automated: {}}
+`, repo.HTTPURL(), dev)
 
 	t.Run("the prod overlay of the Kustomize app is applied", func(t *testing.T) {
 		a := e.waitApp(t, "api-prod", "synced and healthy", syncedHealthy(""))
@@ -69,6 +88,18 @@ spec:
 		}
 		if *d.Spec.Replicas != 3 || d.Labels["env"] != "prod" {
 			t.Errorf("deployment replicas %d labels %v", *d.Spec.Replicas, d.Labels)
+		}
+	})
+
+	t.Run("the Application's kustomize replicas, patches and labels are applied", func(t *testing.T) {
+		e.waitApp(t, "api-dev", "synced and healthy", syncedHealthy(""))
+		d, err := kube(t).AppsV1().Deployments(dev).Get(context.Background(), "api", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		env := d.Spec.Template.Spec.Containers[0].Env
+		if *d.Spec.Replicas != 2 || len(env) != 1 || env[0].Name != "DEBUG" || d.Labels["team"] != "core" || d.Spec.Selector.MatchLabels["team"] != "" {
+			t.Errorf("deployment replicas %d env %v labels %v selector %v", *d.Spec.Replicas, env, d.Labels, d.Spec.Selector.MatchLabels)
 		}
 	})
 
