@@ -200,6 +200,28 @@ type ApplicationSourceHelm struct {
 	// APIVersions the chart sees in .Capabilities.APIVersions.
 	// +optional
 	APIVersions []string `json:"apiVersions,omitempty"`
+	// FileParameters set values to the content of files (helm
+	// --set-file); paths are relative to the chart, inside the repository.
+	// +optional
+	FileParameters []HelmFileParameter `json:"fileParameters,omitempty"`
+	// SkipSchemaValidation renders without checking the values against
+	// the chart's values.schema.json.
+	// +optional
+	SkipSchemaValidation bool `json:"skipSchemaValidation,omitempty"`
+	// SkipTests is accepted: test hooks are never rendered.
+	// +optional
+	SkipTests bool `json:"skipTests,omitempty"`
+	// Version is the Helm version; only "v3" (or empty) is accepted.
+	// +optional
+	Version string `json:"version,omitempty"`
+}
+
+// HelmFileParameter sets the value at Name to the content of the file Path.
+//
+// +kubebuilder:pruning:PreserveUnknownFields
+type HelmFileParameter struct {
+	Name string `json:"name"`
+	Path string `json:"path"`
 }
 
 // HelmParameter is one --set style override.

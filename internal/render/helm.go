@@ -56,7 +56,7 @@ func (s *snapshot) renderHelm(ctx context.Context, chartAbs, chartRel string, re
 	if err := chartutil.ValidateReleaseName(release.Name); err != nil {
 		return nil, fmt.Errorf("helm release name %q: %w", release.Name, err)
 	}
-	top, err := commonutil.ToRenderValuesWithSchemaValidation(ch, vals, release, caps, false)
+	top, err := commonutil.ToRenderValuesWithSchemaValidation(ch, vals, release, caps, h.SkipSchemaValidation)
 	if err != nil {
 		file := chartRel
 		if len(ch.Schema) > 0 {

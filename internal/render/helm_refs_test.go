@@ -8,6 +8,8 @@ import (
 	"slices"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
 	"github.com/tether-gitops/tether/api/v1alpha1"
 )
 
@@ -153,5 +155,49 @@ func TestHelmRefValueFileErrors(t *testing.T) {
 			_, err := renderBoth(t, context.Background(), req, opts)
 			checkErr(t, err, tt.want)
 		})
+	}
+}
+
+func TestHelmFileParametersAndOptions(t *testing.T) {
+	root := copyTree(t, "testdata/helm")
+	writeFile(t, filepath.Join(root, "charts/api/files/motd.txt"), "hello, world\nline two")
+	writeFile(t, filepath.Join(root, "charts/api/values.schema.json"), `{"type": "object", "properties": {"replicas": {"type": "integer"}}}`)
+	render := func(h *v1alpha1.ApplicationSourceHelm) (*Result, error) {
+		req := Request{Root: root, AppName: "shop", Source: v1alpha1.ApplicationSource{Path: "charts/api", Helm: h}}
+		return renderBoth(t, context.Background(), req, DefaultOptions())
+	}
+	res, err := render(&v1alpha1.ApplicationSourceHelm{
+		FileParameters: []v1alpha1.HelmFileParameter{{Name: "extra.motd", Path: "files/motd.txt"}},
+		SkipTests:      true, Version: "v3",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _, _ := unstructured.NestedString(find(t, res.Objects, "ConfigMap").Object, "data", "extra")
+	if want := `{"motd":"hello, world\nline two"}`; data != want {
+		t.Errorf("extra = %s, want %s", data, want)
+	}
+
+	// The schema says replicas is an integer.
+	bad := &v1alpha1.ApplicationSourceHelm{Parameters: []v1alpha1.HelmParameter{{Name: "replicas", Value: "many", ForceString: true}}}
+	_, err = render(bad)
+	checkErr(t, err, wantErr{file: "charts/api/values.schema.json", contains: "replicas"})
+	bad.SkipSchemaValidation = true
+	if _, err := render(bad); err != nil {
+		t.Errorf("skipSchemaValidation: %v", err)
+	}
+
+	for _, tc := range []struct {
+		h    *v1alpha1.ApplicationSourceHelm
+		want wantErr
+	}{
+		{&v1alpha1.ApplicationSourceHelm{FileParameters: []v1alpha1.HelmFileParameter{{Name: "x", Path: "../../../../etc/passwd"}}}, wantErr{is: ErrPathEscapes, contains: "path escapes the repository"}},
+		{&v1alpha1.ApplicationSourceHelm{FileParameters: []v1alpha1.HelmFileParameter{{Name: "x", Path: "files/none.txt"}}}, wantErr{file: "charts/api/files/none.txt", is: os.ErrNotExist}},
+		{&v1alpha1.ApplicationSourceHelm{FileParameters: []v1alpha1.HelmFileParameter{{Name: "x", Path: "/etc/passwd"}}}, wantErr{file: "/etc/passwd", contains: "relative to the chart"}},
+		{&v1alpha1.ApplicationSourceHelm{FileParameters: []v1alpha1.HelmFileParameter{{Name: "x"}}}, wantErr{contains: "fileParameters[0]: name and path are required"}},
+		{&v1alpha1.ApplicationSourceHelm{Version: "v2"}, wantErr{contains: `helm version "v2": only v3 is supported`}},
+	} {
+		_, err := render(tc.h)
+		checkErr(t, err, tc.want)
 	}
 }

@@ -56,6 +56,9 @@ func (s *snapshot) helmValues(chartAbs string, h *v1alpha1.ApplicationSourceHelm
 		inline = v
 	}
 	vals = chartloader.MergeMaps(vals, inline)
+	if h.Version != "" && h.Version != "v3" {
+		return nil, fmt.Errorf("helm version %q: only v3 is supported", h.Version)
+	}
 
 	for _, forceString := range []bool{false, true} {
 		for _, p := range h.Parameters {
@@ -73,7 +76,38 @@ func (s *snapshot) helmValues(chartAbs string, h *v1alpha1.ApplicationSourceHelm
 			}
 		}
 	}
+	for i, fp := range h.FileParameters {
+		if err := s.fileParameter(chartAbs, i, fp, vals); err != nil {
+			return nil, err
+		}
+	}
 	return vals, nil
+}
+
+// fileParameter sets the value fp.Name to the content of the file fp.Path
+// (relative to the chart, inside the repository), as helm --set-file.
+func (s *snapshot) fileParameter(chartAbs string, i int, fp v1alpha1.HelmFileParameter, vals map[string]any) error {
+	if fp.Name == "" || fp.Path == "" {
+		return fmt.Errorf("helm fileParameters[%d]: name and path are required", i)
+	}
+	if strings.Contains(fp.Path, "://") || filepath.IsAbs(fp.Path) || strings.HasPrefix(fp.Path, "/") {
+		return &Error{File: fp.Path, Err: fmt.Errorf("helm fileParameters[%d]: give a path relative to the chart, inside the repository", i)}
+	}
+	abs := filepath.Join(chartAbs, filepath.FromSlash(fp.Path))
+	name := fp.Path
+	if within(s.root, abs) {
+		name = s.rel(abs)
+	}
+	data, err := s.readFile(abs, name)
+	if err != nil {
+		return err
+	}
+	content := string(data)
+	err = strvals.ParseIntoFile(fp.Name+"="+fp.Path, vals, func([]rune) (any, error) { return content, nil })
+	if err != nil {
+		return fmt.Errorf("helm fileParameters[%d] %q: %w", i, fp.Name, err)
+	}
+	return nil
 }
 
 // errMissingValueFile is the cause when a value file does not exist.
