@@ -61,6 +61,12 @@ is a git revert of the commit, which tether then deploys like any commit.`,
 			if err != nil {
 				return fmt.Errorf("application %s: %w", key, err)
 			}
+			switch multi := a.Spec.HasMultipleSources(); {
+			case multi && len(entry.Sources) == 0:
+				return fmt.Errorf("application %s: history entry %d deployed one source (spec.source), and the app now has several (spec.sources); roll back by syncing each source with tether app sync --revision REV --source-position N", key, entry.ID)
+			case !multi && len(entry.Sources) > 0:
+				return fmt.Errorf("application %s: history entry %d deployed several sources (spec.sources), and the app now has one (spec.source); roll back with tether app sync --revision REV", key, entry.ID)
+			}
 			sync := &v1alpha1.SyncOperation{Revision: entry.Revision, Prune: prune}
 			if len(entry.Sources) > 0 {
 				// Every source as deployed then, each at its revision.
