@@ -2,6 +2,8 @@ package controller
 
 import (
 	"context"
+	"net"
+	"net/url"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -16,6 +18,7 @@ const (
 	SecretTypeRepo      = "repository"
 	SecretTypeRepoCreds = "repo-creds"
 	knownHostsConfigMap = "argocd-ssh-known-hosts-cm"
+	tlsCertsConfigMap   = "argocd-tls-certs-cm"
 )
 
 // credentials finds the credentials for repoURL: a `repository` Secret whose
@@ -50,6 +53,20 @@ func (r *Reconciler) credentials(ctx context.Context, repoURL string) (*source.C
 		creds.SSHPrivateKey = d["sshPrivateKey"]
 		creds.KnownHosts = d["sshKnownHosts"]
 		creds.Insecure = string(d["insecure"]) == "true"
+		creds.TLSClientCert = d["tlsClientCertData"]
+		creds.TLSClientKey = d["tlsClientCertKey"]
+	}
+	if host := repoHost(repoURL); host != "" && !source.IsSSH(repoURL) {
+		// Certificates trusted for the host, by host name (with or without
+		// the port), as Argo CD keeps them.
+		var cm corev1.ConfigMap
+		if err := r.client.Get(ctx, client.ObjectKey{Namespace: r.opts.Namespace, Name: tlsCertsConfigMap}, &cm); err == nil {
+			if pem, ok := cm.Data[host]; ok {
+				creds.CAData = []byte(pem)
+			} else if h, _, err := net.SplitHostPort(host); err == nil {
+				creds.CAData = []byte(cm.Data[h])
+			}
+		}
 	}
 	if source.IsSSH(repoURL) && len(creds.KnownHosts) == 0 {
 		var cm corev1.ConfigMap
@@ -58,6 +75,20 @@ func (r *Reconciler) credentials(ctx context.Context, repoURL string) (*source.C
 		}
 	}
 	return creds, nil
+}
+
+// repoHost is the host[:port] of an http(s) or oci repository URL, or of
+// a registry written without a scheme.
+func repoHost(repoURL string) string {
+	u := repoURL
+	if !strings.Contains(u, "://") {
+		u = "oci://" + u
+	}
+	p, err := url.Parse(u)
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(p.Host)
 }
 
 func normalizeURL(u string) string {

@@ -125,7 +125,14 @@ func (c *Cache) Refs(ctx context.Context, url string, creds *Credentials, maxAge
 	rem := git.NewRemote(memory.NewStorage(), &config.RemoteConfig{Name: "origin", URLs: []string{url}})
 	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
-	list, err := rem.ListContext(ctx, &git.ListOptions{Auth: auth, PeelingOption: git.AppendPeeled})
+	lo := &git.ListOptions{Auth: auth, PeelingOption: git.AppendPeeled}
+	if creds.hasTLS() {
+		if _, err := creds.tlsConfig(); err != nil { // named here, not as a handshake failure
+			return nil, "", fmt.Errorf("repository %s: %w", RedactURL(url), err)
+		}
+		lo.InsecureSkipTLS, lo.CABundle, lo.ClientCert, lo.ClientKey = creds.Insecure, creds.CAData, creds.TLSClientCert, creds.TLSClientKey
+	}
+	list, err := rem.ListContext(ctx, lo)
 	c.mu.Lock()
 	c.lsRemotes++
 	c.mu.Unlock()

@@ -6,7 +6,6 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
-	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -306,7 +305,7 @@ func (c *Charts) fetchIndex(ctx context.Context, repoURL string, r *chartRepo, c
 	if r.modified != "" {
 		req.Header.Set("If-Modified-Since", r.modified)
 	}
-	resp, err := chartHTTPClient(creds).Do(req)
+	resp, err := chartGet(req, creds)
 	if err != nil {
 		return fmt.Errorf("chart repository %s: get index.yaml: %s", name, redactErr(err, repoURL))
 	}
@@ -482,7 +481,7 @@ func (c *Charts) download(ctx context.Context, repoURL, chart string, v chartVer
 	if (u.Scheme == base.Scheme && u.Host == base.Host) || (creds != nil && creds.PassToOtherHosts) {
 		authorize(req, creds)
 	}
-	resp, err := chartHTTPClient(creds).Do(req)
+	resp, err := chartGet(req, creds)
 	if err != nil {
 		return nil, fmt.Errorf("chart repository %s: %s: %s", name, what, redactErr(err, u.String()))
 	}
@@ -577,22 +576,13 @@ func authorize(req *http.Request, creds *Credentials) {
 	}
 }
 
-var (
-	chartClient         = &http.Client{}
-	chartClientInsecure = &http.Client{Transport: insecureTransport()}
-)
-
-func insecureTransport() http.RoundTripper {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the repository Secret asked for it (insecure: "true")
-	return t
-}
-
-func chartHTTPClient(creds *Credentials) *http.Client {
-	if creds != nil && creds.Insecure {
-		return chartClientInsecure
+// chartGet sends req with the client of the credentials' TLS settings.
+func chartGet(req *http.Request, creds *Credentials) (*http.Response, error) {
+	cl, err := httpClient(creds)
+	if err != nil {
+		return nil, err
 	}
-	return chartClient
+	return cl.Do(req)
 }
 
 // httpStatusError describes a failed answer; nil for 2xx.

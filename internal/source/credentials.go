@@ -27,7 +27,15 @@ type Credentials struct {
 	// KnownHosts holds known_hosts lines; SSH refuses hosts not listed
 	// unless Insecure is set.
 	KnownHosts []byte
-	Insecure   bool
+	// Insecure skips the SSH host key check and TLS verification.
+	Insecure bool
+	// TLSClientCert and TLSClientKey (PEM) authenticate tether to an
+	// HTTPS repository that asks for a client certificate.
+	TLSClientCert []byte
+	TLSClientKey  []byte
+	// CAData (PEM) are certificates trusted for the repository's host
+	// besides the system's.
+	CAData []byte
 	// PassToOtherHosts sends the credentials of a chart repository to the
 	// host of a chart archive its index points to, when that is another.
 	PassToOtherHosts bool
@@ -39,8 +47,17 @@ func (c *Credentials) fingerprint() string {
 	if c == nil {
 		return ""
 	}
+	return digest([]byte(c.Username), []byte(c.Password), []byte(c.BearerToken), c.SSHPrivateKey, c.KnownHosts, []byte(fmt.Sprint(c.Insecure)), c.TLSClientCert, c.TLSClientKey, c.CAData)
+}
+
+// tlsFingerprint identifies the TLS settings alone.
+func (c *Credentials) tlsFingerprint() string {
+	return digest([]byte(fmt.Sprint(c.Insecure)), c.TLSClientCert, c.TLSClientKey, c.CAData)
+}
+
+func digest(parts ...[]byte) string {
 	h := sha256.New()
-	for _, part := range [][]byte{[]byte(c.Username), []byte(c.Password), []byte(c.BearerToken), c.SSHPrivateKey, c.KnownHosts, []byte(fmt.Sprint(c.Insecure))} {
+	for _, part := range parts {
 		h.Write(part)
 		h.Write([]byte{0})
 	}

@@ -73,14 +73,18 @@ func (c *Cache) fetch(ctx context.Context, e *repoEntry, r *git.Repository, cred
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
-	err = r.FetchContext(ctx, &git.FetchOptions{
+	fo := &git.FetchOptions{
 		RemoteName: "origin",
 		RemoteURL:  e.url,
 		Auth:       auth,
 		RefSpecs:   []config.RefSpec{"+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"},
 		Tags:       git.NoTags,
 		Force:      true,
-	})
+	}
+	if creds.hasTLS() {
+		fo.InsecureSkipTLS, fo.CABundle, fo.ClientCert, fo.ClientKey = creds.Insecure, creds.CAData, creds.TLSClientCert, creds.TLSClientKey
+	}
+	err = r.FetchContext(ctx, fo)
 	c.mu.Lock()
 	c.fetches++
 	c.mu.Unlock()

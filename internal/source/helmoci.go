@@ -39,7 +39,7 @@ func ociChartVersions(ctx context.Context, repo string, creds *Credentials) ([]s
 	if err != nil {
 		return nil, oe.wrap(err, "invalid repository name (want host[:port]/path/chart)")
 	}
-	puller, err := remote.NewPuller(ociRemoteOptions(ctx, creds)...)
+	puller, err := ociPuller(ctx, creds)
 	if err != nil {
 		return nil, oe.wrap(err, "%v", err)
 	}
@@ -81,7 +81,7 @@ func ociChartArchive(ctx context.Context, repo, version string, creds *Credentia
 	if err != nil || tag.TagStr() != tagStr || tag.Context() != ref {
 		return nil, "", oe.wrap(err, "not a valid OCI tag")
 	}
-	puller, err := remote.NewPuller(ociRemoteOptions(ctx, creds)...)
+	puller, err := ociPuller(ctx, creds)
 	if err != nil {
 		return nil, "", oe.wrap(err, "%v", err)
 	}
@@ -214,12 +214,22 @@ func ociNameOptions(creds *Credentials) []name.Option {
 	return nil
 }
 
-func ociRemoteOptions(ctx context.Context, creds *Credentials) []remote.Option {
-	return []remote.Option{
+// ociPuller talks to the registry with the credentials, and their TLS
+// settings.
+func ociPuller(ctx context.Context, creds *Credentials) (*remote.Puller, error) {
+	opts := []remote.Option{
 		remote.WithContext(ctx),
 		remote.WithUserAgent("tether"),
 		remote.WithAuth(ociAuth(creds)),
 	}
+	if creds.hasTLS() {
+		t, err := httpTransport(creds)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, remote.WithTransport(t))
+	}
+	return remote.NewPuller(opts...)
 }
 
 // ociAuth picks the authenticator; the library does the registry's token

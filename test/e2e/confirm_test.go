@@ -330,9 +330,13 @@ func TestSelectiveSync(t *testing.T) {
 		t.Fatalf("first sync: %v\n%s", err, out)
 	}
 	first := e.app(t, "picky")
-	if err := kube(t).BatchV1().Jobs(dest).Delete(context.Background(), "pre", metav1.DeleteOptions{}); err != nil {
+	// The first sync's hook goes (at once: no orphaning finalizer for the
+	// garbage collector to remove), so any Job named pre later is a new run.
+	background := metav1.DeletePropagationBackground
+	if err := kube(t).BatchV1().Jobs(dest).Delete(context.Background(), "pre", metav1.DeleteOptions{PropagationPolicy: &background}); err != nil {
 		t.Fatal(err)
 	}
+	eventually(t, 30*time.Second, "the first sync's hook Job deleted", func(context.Context) (bool, error) { return job(t, dest, "pre") == nil, nil })
 
 	rev, err := repo.Commit("main", map[string]string{"app/a.yaml": cmYAML("a", "2"), "app/b.yaml": cmYAML("b", "2")}, []string{"app/old.yaml"}, "change a and b, drop old")
 	if err != nil {
