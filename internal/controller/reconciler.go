@@ -2,6 +2,7 @@ package controller
 
 import (
 	"fmt"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -139,7 +140,7 @@ func (r *Reconciler) Wake(namespace, name string) {
 func newReconciler(opts Options, c client.Client, apiReader client.Reader, cc *cluster.Client, sources *source.Cache) *Reconciler {
 	return &Reconciler{
 		opts: opts, client: c, apiReader: apiReader, targets: newTargets(cc, nil),
-		sources: sources, charts: source.NewCharts(source.DefaultChartOptions()), renders: newRenderCache(),
+		sources: sources, charts: newCharts(opts.CacheDir), renders: newRenderCache(),
 		appsByLabel: map[string]types.NamespacedName{},
 		dryRuns:     map[string]dryRun{},
 		stirs:       map[types.NamespacedName]uint64{},
@@ -154,4 +155,13 @@ func newReconciler(opts Options, c client.Client, apiReader client.Reader, cc *c
 		pruned:      map[string]types.UID{},
 		projects:    map[string]projectEntry{},
 	}
+}
+
+// newCharts keeps chart archives under the cache directory, when there is one.
+func newCharts(cacheDir string) *source.Charts {
+	o := source.DefaultChartOptions()
+	if cacheDir != "" {
+		o.Dir = filepath.Join(cacheDir, "charts")
+	}
+	return source.NewCharts(o)
 }

@@ -36,15 +36,20 @@ type ChartOptions struct {
 	MaxExpandedBytes int64
 	MaxFiles         int
 	// KeepBytes is how many unpacked bytes of charts stay in memory; the
-	// least recently used chart beyond it is downloaded again when needed.
+	// least recently used chart beyond it is read again when needed.
 	KeepBytes int64
+	// Dir, when set, keeps chart archives on disk by digest (up to
+	// DiskBytes), so a restart does not download them again.
+	Dir       string
+	DiskBytes int64
 }
 
 // DefaultChartOptions: 2-minute timeout, index up to 64 MiB, archive up to
-// 20 MiB, unpacked chart up to 100 MiB and 10,000 files, 128 MiB kept.
+// 20 MiB, unpacked chart up to 100 MiB and 10,000 files, 128 MiB kept in
+// memory and (with a Dir) 1 GiB of archives on disk.
 func DefaultChartOptions() ChartOptions {
 	return ChartOptions{Timeout: 2 * time.Minute, MaxIndexBytes: 64 << 20, MaxArchiveBytes: 20 << 20,
-		MaxExpandedBytes: 100 << 20, MaxFiles: 10000, KeepBytes: 128 << 20}
+		MaxExpandedBytes: 100 << 20, MaxFiles: 10000, KeepBytes: 128 << 20, DiskBytes: 1 << 30}
 }
 
 // Charts fetches Helm charts from chart repositories: HTTP(S) repositories
@@ -61,7 +66,8 @@ type Charts struct {
 	// fetching holds a channel per snapshot being downloaded, closed when
 	// done: concurrent apps wait for one download.
 	fetching map[string]chan struct{}
-	used     int64 // unpacked bytes in snaps
+	blobs    *blobStore // archives on disk; nil without ChartOptions.Dir
+	used     int64      // unpacked bytes in snaps
 	clock    int64 // use counter for the least-recently-used eviction
 	// counters for tests
 	listings, downloads int64
@@ -101,7 +107,9 @@ func NewCharts(opts ChartOptions) *Charts {
 	orDefault(&opts.MaxExpandedBytes, def.MaxExpandedBytes)
 	orDefault(&opts.MaxFiles, def.MaxFiles)
 	orDefault(&opts.KeepBytes, def.KeepBytes)
-	return &Charts{opts: opts, repos: map[string]*chartRepo{}, snaps: map[string]*chartSnap{}, fetching: map[string]chan struct{}{}}
+	orDefault(&opts.DiskBytes, def.DiskBytes)
+	return &Charts{opts: opts, repos: map[string]*chartRepo{}, snaps: map[string]*chartSnap{}, fetching: map[string]chan struct{}{},
+		blobs: newBlobStore(opts.Dir, opts.DiskBytes)}
 }
 
 // orDefault sets *v to def when it is zero.
@@ -384,7 +392,7 @@ func (c *Charts) ChartSnapshot(ctx context.Context, repoURL, chart, version stri
 	var created time.Time
 	var err error
 	if IsOCIChartRepo(repoURL) {
-		archive, _, err = ociChartArchive(ctx, ociRepo(repoURL, chart), version, creds, c.opts.MaxArchiveBytes)
+		archive, _, err = ociChartArchive(ctx, ociRepo(repoURL, chart), version, creds, c.opts.MaxArchiveBytes, c.blobs)
 		if err != nil {
 			return nil, err
 		}
@@ -457,6 +465,9 @@ func (c *Charts) findVersion(ctx context.Context, repoURL, chart, version string
 // only to the repository's own scheme and host, as Helm does by default,
 // unless creds.PassToOtherHosts.
 func (c *Charts) download(ctx context.Context, repoURL, chart string, v chartVersion, creds *Credentials) ([]byte, error) {
+	if data, ok := c.blobs.get(v.Digest); ok {
+		return data, nil // the very archive the index names, kept on disk
+	}
 	name := chartRepoName(repoURL)
 	what := fmt.Sprintf("chart %s %s", chart, v.Version)
 	if len(v.URLs) == 0 {
@@ -498,6 +509,7 @@ func (c *Charts) download(ctx context.Context, repoURL, chart string, v chartVer
 		if got := hex.EncodeToString(sum[:]); got != want {
 			return nil, fmt.Errorf("chart repository %s: %s: the archive's digest sha256:%s is not the index's sha256:%s", name, what, got, want)
 		}
+		c.blobs.put(data) // found again by the index's digest only
 	}
 	return data, nil
 }

@@ -2,7 +2,11 @@ package source
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -312,5 +316,91 @@ func TestChartSnapshotDownloadedOnceForConcurrentApps(t *testing.T) {
 	}
 	if _, downloads := c.Stats(); downloads != 1 {
 		t.Errorf("downloads = %d for 20 concurrent apps; want 1", downloads)
+	}
+}
+
+func TestChartArchivesKeptOnDiskByDigest(t *testing.T) {
+	repo := newHelmRepo(t, "", "")
+	repo.Publish("web", "1.0.0", simpleChart(t, "web", "1.0.0"))
+	repo.PublishAt("web", "2.0.0", simpleChart(t, "web", "2.0.0"), "", "-") // no digest in the index
+	dir := t.TempDir()
+	ctx := context.Background()
+	snapshot := func(version string) *Snapshot {
+		t.Helper()
+		c := NewCharts(ChartOptions{Dir: dir}) // a new process, the same disk
+		s, err := c.ChartSnapshot(ctx, repo.URL(), "web", version, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	snapshot("1.0.0")
+	if n := repo.ArchiveRequests(); n != 1 {
+		t.Fatalf("archive downloads %d, want 1", n)
+	}
+	s := snapshot("1.0.0")
+	if n := repo.ArchiveRequests(); n != 1 {
+		t.Errorf("after a restart the archive was downloaded again (%d downloads)", n)
+	}
+	if b, err := fs.ReadFile(s.FS, "Chart.yaml"); err != nil || !strings.Contains(string(b), "1.0.0") {
+		t.Errorf("chart from disk: %q, %v", b, err)
+	}
+
+	// A damaged file is noticed, removed and replaced by a download.
+	files, err := os.ReadDir(dir)
+	if err != nil || len(files) != 1 {
+		t.Fatalf("store: %v, %v", files, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, files[0].Name()), []byte("tampered"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	snapshot("1.0.0")
+	if n := repo.ArchiveRequests(); n != 2 {
+		t.Errorf("a damaged archive on disk was used (%d downloads, want 2)", n)
+	}
+
+	// Without a digest in the index there is nothing to check a file
+	// against: such archives are always downloaded.
+	snapshot("2.0.0")
+	snapshot("2.0.0")
+	if n := repo.ArchiveRequests(); n != 4 {
+		t.Errorf("downloads %d, want 4", n)
+	}
+}
+
+func TestBlobStoreKeepsTheMostRecentlyUsedWithinItsSize(t *testing.T) {
+	b := newBlobStore(t.TempDir(), 25)
+	digest := func(s string) string {
+		sum := sha256.Sum256([]byte(s))
+		return "sha256:" + hex.EncodeToString(sum[:])
+	}
+	b.put([]byte("first blob.")) // 11 bytes
+	time.Sleep(10 * time.Millisecond)
+	b.put([]byte("second blob")) // 11 bytes
+	time.Sleep(10 * time.Millisecond)
+	if _, ok := b.get(digest("first blob.")); !ok { // now the most recent
+		t.Fatal("first blob missing")
+	}
+	time.Sleep(10 * time.Millisecond)
+	b.put([]byte("third blob.")) // over 25 bytes: the least recently used goes
+	if _, ok := b.get(digest("second blob")); ok {
+		t.Error("the least recently used blob stayed")
+	}
+	for _, s := range []string{"first blob.", "third blob."} {
+		if data, ok := b.get(digest(s)); !ok || string(data) != s {
+			t.Errorf("%q: %q, %v", s, data, ok)
+		}
+	}
+	b.put(make([]byte, 26)) // larger than the store: not kept
+	if _, ok := b.get(digest(string(make([]byte, 26)))); ok {
+		t.Error("a blob larger than the store was kept")
+	}
+	if _, ok := b.get("md5:abc"); ok {
+		t.Error("a digest that is not sha256 was found")
+	}
+	var none *blobStore // no directory: nothing is kept
+	none.put([]byte("x"))
+	if _, ok := none.get(digest("x")); ok {
+		t.Error("a nil store answered")
 	}
 }

@@ -64,7 +64,7 @@ func ociChartVersions(ctx context.Context, repo string, creds *Credentials) ([]s
 // manifest without such a layer (naming what it found: e.g. a container
 // image). The layer's digest is verified. It returns the archive bytes and
 // the manifest digest ("sha256:...").
-func ociChartArchive(ctx context.Context, repo, version string, creds *Credentials, max int64) ([]byte, string, error) {
+func ociChartArchive(ctx context.Context, repo, version string, creds *Credentials, max int64, blobs *blobStore) ([]byte, string, error) {
 	oe := ociErrors{repo: repo, version: version, creds: creds}
 	if max <= 0 {
 		return nil, "", oe.wrap(nil, "invalid archive size limit %d", max)
@@ -99,6 +99,9 @@ func ociChartArchive(ctx context.Context, repo, version string, creds *Credentia
 		return nil, "", oe.wrap(nil, "chart archive is %d bytes, over the size limit of %d bytes", layer.Size, max)
 	}
 
+	if data, ok := blobs.get(layer.Digest.String()); ok {
+		return data, digest, nil // the layer the manifest names, kept on disk
+	}
 	blob, err := puller.Layer(ctx, ref.Digest(layer.Digest.String()))
 	if err != nil {
 		return nil, "", oe.remote(err, ociGetArchive)
@@ -129,6 +132,9 @@ func ociChartArchive(ctx context.Context, repo, version string, creds *Credentia
 	hasher.Write(data)
 	if got := hex.EncodeToString(hasher.Sum(nil)); got != layer.Digest.Hex {
 		return nil, "", oe.wrap(nil, "chart archive digest mismatch: got %s:%s, the manifest says %s", layer.Digest.Algorithm, got, layer.Digest)
+	}
+	if layer.Digest.Algorithm == "sha256" {
+		blobs.put(data)
 	}
 	return data, digest, nil
 }

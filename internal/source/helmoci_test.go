@@ -153,7 +153,7 @@ func TestOCIChartArchive(t *testing.T) {
 	digest := ociPushChart(t, repo, "1.2.3_build.5", archive)
 	ociPushChart(t, repo, "1.2.3", other)
 
-	got, gotDigest, err := ociChartArchive(t.Context(), repo, "1.2.3+build.5", nil, 1<<20)
+	got, gotDigest, err := ociChartArchive(t.Context(), repo, "1.2.3+build.5", nil, 1<<20, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +185,7 @@ func TestOCIChartArchive(t *testing.T) {
 	}
 
 	// Another version is another archive.
-	got, gotDigest, err = ociChartArchive(t.Context(), repo, "1.2.3", nil, 1<<20)
+	got, gotDigest, err = ociChartArchive(t.Context(), repo, "1.2.3", nil, 1<<20, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,16 +199,16 @@ func TestOCIChartArchiveMissingVersion(t *testing.T) {
 	repo := host + "/charts/mychart"
 	ociPushChart(t, repo, "1.0.0", ociTestChart(t, "1.0.0"))
 
-	data, digest, err := ociChartArchive(t.Context(), repo, "9.9.9", nil, 1<<20)
+	data, digest, err := ociChartArchive(t.Context(), repo, "9.9.9", nil, 1<<20, nil)
 	ociCheckErr(t, err, repo, "version 9.9.9 not found")
 	if data != nil || digest != "" {
 		t.Errorf("got %d bytes and digest %q with the error", len(data), digest)
 	}
 
-	_, _, err = ociChartArchive(t.Context(), host+"/charts/other", "1.0.0", nil, 1<<20)
+	_, _, err = ociChartArchive(t.Context(), host+"/charts/other", "1.0.0", nil, 1<<20, nil)
 	ociCheckErr(t, err, host+"/charts/other", "not found")
 
-	_, _, err = ociChartArchive(t.Context(), repo, "1.0.0/../x", nil, 1<<20)
+	_, _, err = ociChartArchive(t.Context(), repo, "1.0.0/../x", nil, 1<<20, nil)
 	ociCheckErr(t, err, repo, "version 1.0.0/../x", "not a valid OCI tag")
 }
 
@@ -228,20 +228,20 @@ func TestOCIChartArchiveRefusesAnImage(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	_, _, err = ociChartArchive(t.Context(), repo, "1.0.0", nil, 1<<20)
+	_, _, err = ociChartArchive(t.Context(), repo, "1.0.0", nil, 1<<20, nil)
 	ociCheckErr(t, err, repo, "version 1.0.0", "not a Helm chart", "container image", string(types.OCILayer))
 
 	// A Helm config with no chart layer is named as such too.
 	meta := static.NewLayer([]byte(`{"name":"mychart","version":"2.0.0"}`), ociHelmConfigMediaType)
 	ociPushManifest(t, ref.Context().Tag("2.0.0"), meta, nil, nil)
-	_, _, err = ociChartArchive(t.Context(), repo, "2.0.0", nil, 1<<20)
+	_, _, err = ociChartArchive(t.Context(), repo, "2.0.0", nil, 1<<20, nil)
 	ociCheckErr(t, err, repo, "not a Helm chart", "Helm chart config", "no layers")
 
 	// Two chart layers are one too many.
 	chart := static.NewLayer(ociTestChart(t, "3.0.0"), ociHelmChartMediaType)
 	chart2 := static.NewLayer(ociTestChart(t, "3.0.1"), ociHelmChartMediaType)
 	ociPushManifest(t, ref.Context().Tag("3.0.0"), meta, []v1.Layer{chart, chart2}, nil)
-	_, _, err = ociChartArchive(t.Context(), repo, "3.0.0", nil, 1<<20)
+	_, _, err = ociChartArchive(t.Context(), repo, "3.0.0", nil, 1<<20, nil)
 	ociCheckErr(t, err, repo, "2 layers of media type "+ociHelmChartMediaType)
 }
 
@@ -287,14 +287,27 @@ func TestOCIChartArchiveSizeLimit(t *testing.T) {
 	ociPushChart(t, repo, "1.0.0", archive)
 
 	// The manifest says the archive is too large: refused before download.
-	_, _, err = ociChartArchive(t.Context(), repo, "1.0.0", nil, int64(len(archive))-1)
+	_, _, err = ociChartArchive(t.Context(), repo, "1.0.0", nil, int64(len(archive))-1, nil)
 	ociCheckErr(t, err, repo, "version 1.0.0", "size limit")
 	if n := archiveGets.Load(); n != 0 {
 		t.Errorf("the archive was downloaded %d times, want 0", n)
 	}
 	// Exactly at the limit is fine.
-	if _, _, err := ociChartArchive(t.Context(), repo, "1.0.0", nil, int64(len(archive))); err != nil {
+	if _, _, err := ociChartArchive(t.Context(), repo, "1.0.0", nil, int64(len(archive)), nil); err != nil {
 		t.Errorf("archive of exactly max bytes: %v", err)
+	}
+	// With a store on disk, the layer the manifest names is downloaded once,
+	// also across restarts (a new store on the same directory).
+	dir := t.TempDir()
+	before := archiveGets.Load()
+	for range 2 {
+		got, _, err := ociChartArchive(t.Context(), repo, "1.0.0", nil, 1<<20, newBlobStore(dir, 1<<20))
+		if err != nil || !bytes.Equal(got, archive) {
+			t.Fatalf("archive with a store: %v", err)
+		}
+	}
+	if n := archiveGets.Load() - before; n != 1 {
+		t.Errorf("layer downloads with a store on disk: %d, want 1", n)
 	}
 
 	// The manifest understates the size: the download stops after max+1
@@ -310,7 +323,7 @@ func TestOCIChartArchiveSizeLimit(t *testing.T) {
 	}
 	ociPushManifest(t, ref, meta, nil, []v1.Descriptor{desc})
 	const max = 1000
-	_, _, err = ociChartArchive(t.Context(), repo, "2.0.0", nil, max)
+	_, _, err = ociChartArchive(t.Context(), repo, "2.0.0", nil, max, nil)
 	ociCheckErr(t, err, repo, "version 2.0.0", "larger than the size limit of 1000 bytes")
 	<-done // the server stops writing once the client has hung up
 	if n := served.Load(); n >= big {
@@ -339,7 +352,7 @@ func TestOCIChartArchiveVerifiesDigest(t *testing.T) {
 	repo := host + "/charts/mychart"
 	ociPushChart(t, repo, "1.0.0", archive)
 
-	data, _, err := ociChartArchive(t.Context(), repo, "1.0.0", nil, 1<<20)
+	data, _, err := ociChartArchive(t.Context(), repo, "1.0.0", nil, 1<<20, nil)
 	ociCheckErr(t, err, repo, "version 1.0.0", "sha256")
 	if data != nil {
 		t.Error("got the tampered archive")
@@ -370,7 +383,7 @@ func TestOCIBasicAuth(t *testing.T) {
 	if !slices.Equal(versions, []string{"1.0.0"}) {
 		t.Errorf("versions = %q, want [1.0.0]", versions)
 	}
-	got, _, err := ociChartArchive(t.Context(), repo, "1.0.0", good, 1<<20)
+	got, _, err := ociChartArchive(t.Context(), repo, "1.0.0", good, 1<<20, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -391,7 +404,7 @@ func TestOCIBasicAuth(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ociChartVersions(t.Context(), repo, tc.creds)
 			ociCheckErr(t, err, repo, "authentication failed (HTTP 401)", tc.want)
-			_, _, err2 := ociChartArchive(t.Context(), repo, "1.0.0", tc.creds, 1<<20)
+			_, _, err2 := ociChartArchive(t.Context(), repo, "1.0.0", tc.creds, 1<<20, nil)
 			ociCheckErr(t, err2, repo, "version 1.0.0", "authentication failed (HTTP 401)", tc.want)
 			for _, e := range []error{err, err2} {
 				if e == nil {
@@ -425,7 +438,7 @@ func TestOCIBearerToken(t *testing.T) {
 	good := &Credentials{BearerToken: token}
 	ociPushChart(t, repo, "1.0.0", archive, remote.WithAuth(ociAuth(good)))
 
-	got, _, err := ociChartArchive(t.Context(), repo, "1.0.0", good, 1<<20)
+	got, _, err := ociChartArchive(t.Context(), repo, "1.0.0", good, 1<<20, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -461,7 +474,7 @@ func TestOCIErrorsNeverShowSecrets(t *testing.T) {
 	if strings.Contains(err.Error(), creds.Password) {
 		t.Errorf("error shows the password: %q", err)
 	}
-	_, _, err = ociChartArchive(t.Context(), repo, "1.0.0", creds, 1<<20)
+	_, _, err = ociChartArchive(t.Context(), repo, "1.0.0", creds, 1<<20, nil)
 	ociCheckErr(t, err, repo, "version 1.0.0", "get manifest")
 	if strings.Contains(err.Error(), creds.Password) {
 		t.Errorf("error shows the password: %q", err)

@@ -86,6 +86,7 @@ type Server struct {
 	indexGet int
 	notMod   int
 	withAuth map[string]bool // path -> the last request carried credentials
+	archives int             // archive downloads served
 }
 
 // NewServer starts a chart repository; with a user, every request needs
@@ -126,6 +127,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if a, ok := s.files[r.URL.Path]; ok {
+		s.archives++
 		_, _ = w.Write(a)
 		return
 	}
@@ -200,6 +202,13 @@ func (s *Server) IndexRequests() (all, notModified int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.indexGet, s.notMod
+}
+
+// ArchiveRequests returns how many chart archives were served.
+func (s *Server) ArchiveRequests() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.archives
 }
 
 // SentCredentials reports whether the last request for path carried basic
