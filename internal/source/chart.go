@@ -68,7 +68,7 @@ type Charts struct {
 	fetching map[string]chan struct{}
 	blobs    *blobStore // archives on disk; nil without ChartOptions.Dir
 	used     int64      // unpacked bytes in snaps
-	clock    int64 // use counter for the least-recently-used eviction
+	clock    int64      // use counter for the least-recently-used eviction
 	// counters for tests
 	listings, downloads int64
 }
