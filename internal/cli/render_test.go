@@ -18,14 +18,7 @@ func TestRenderTakesTheCheckoutAsTheChartOfAHelmRepositoryApp(t *testing.T) {
 		"values-prod.yaml":  "color: red\n",
 		"templates/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: {{ .Release.Name }}-cfg}\ndata: {color: {{ .Values.color }}}\n",
 	}
-	for p, d := range files {
-		if err := os.MkdirAll(filepath.Dir(filepath.Join(chart, p)), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(chart, p), []byte(d), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeTree(t, chart, files)
 	app := filepath.Join(dir, "app.yaml")
 	manifest := `apiVersion: argoproj.io/v1alpha1
 kind: Application
