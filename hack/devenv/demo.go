@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,17 +18,23 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/tether-gitops/tether/api/v1alpha1"
 	"github.com/tether-gitops/tether/deploy"
 	"github.com/tether-gitops/tether/internal/controller"
 	"github.com/tether-gitops/tether/internal/testenv"
+	"github.com/tether-gitops/tether/internal/testenv/chartrepo"
 	"github.com/tether-gitops/tether/internal/testenv/gitserver"
 )
 
 // exampleRepoURL is the URL the example manifests name; the demo replaces
-// it with the local git server's.
-const exampleRepoURL = "https://github.com/example/infra"
+// it with the local git server's. exampleChartsURL is the Helm repository
+// they name, replaced with a local one serving examples/charts.
+const (
+	exampleRepoURL   = "https://github.com/example/infra"
+	exampleChartsURL = "https://charts.example.com"
+)
 
 // runDemo pushes examples/ to the git server, installs the CRDs, creates
 // the example Applications, starts `tether controller` and waits for the
@@ -42,6 +49,10 @@ func runDemo(ctx context.Context, d *demoInfo) error {
 		return err
 	}
 	if _, err := repo.CommitDir("main", filepath.Join(root, "examples"), "", "Add the example apps"); err != nil {
+		return err
+	}
+	charts, err := serveExampleCharts(filepath.Join(root, "examples", "charts"))
+	if err != nil {
 		return err
 	}
 	c, err := client.New(d.ControlPlane.Default().RESTConfig(), client.Options{Scheme: controller.Scheme()})
@@ -71,6 +82,7 @@ func runDemo(ctx context.Context, d *demoInfo) error {
 			return err
 		}
 		b = bytes.ReplaceAll(b, []byte(exampleRepoURL), []byte(repo.HTTPURL()))
+		b = bytes.ReplaceAll(b, []byte(exampleChartsURL), []byte(charts.URL()))
 		if err := createAll(ctx, c, b, func(u *unstructured.Unstructured) bool {
 			return u.GetKind() == v1alpha1.ApplicationKind || u.GetKind() == "ApplicationSet"
 		}); err != nil {
@@ -83,17 +95,19 @@ func runDemo(ctx context.Context, d *demoInfo) error {
 		return fmt.Errorf("tether app list: %v: %s", err, out)
 	}
 	d.Report = fmt.Sprintf(`The example apps from examples/ were pushed to %s
+(the charts of examples/charts are also served as a Helm repository at %s)
 and tether runs on them (log: %s/tether.log):
 
 %s
 Look next:
   bin/tether app get api-production -n argocd        # objects, health, last sync
   bin/tether app get api-helm-eu -n argocd           # two sources: the chart and its values ($config/...)
+  bin/tether app get api-chart-repo -n argocd        # a chart from a Helm repository, values from Git
   bin/tether app diff api-qa -n argocd               # a manual app: what a sync would change
   bin/tether app sync api-qa -n argocd               # ...and sync it
   bin/kubectl -n argocd get applicationsets           # api-all-environments made api-dev, api-staging, api-prod
   bin/kubectl -n production scale deploy/api --replicas=1   # drift: tether puts it back
-`, repo.HTTPURL(), d.State, out)
+`, repo.HTTPURL(), charts.URL(), d.State, out)
 	return nil
 }
 
@@ -174,4 +188,54 @@ func createWithRetry(ctx context.Context, c client.Client, u *unstructured.Unstr
 		time.Sleep(100 * time.Millisecond)
 	}
 	return err
+}
+
+// serveExampleCharts packages each chart directory under dir (at the
+// version its Chart.yaml gives) and serves them as a Helm repository for
+// as long as the demo runs.
+func serveExampleCharts(dir string) (*chartrepo.Server, error) {
+	srv := chartrepo.NewServer("", "")
+	charts, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, ch := range charts {
+		if !ch.IsDir() {
+			continue
+		}
+		root := filepath.Join(dir, ch.Name())
+		var meta struct {
+			Name    string `json:"name"`
+			Version string `json:"version"`
+		}
+		b, err := os.ReadFile(filepath.Join(root, "Chart.yaml"))
+		if err != nil {
+			return nil, err
+		}
+		if err := sigsyaml.Unmarshal(b, &meta); err != nil {
+			return nil, fmt.Errorf("%s: %w", filepath.Join(root, "Chart.yaml"), err)
+		}
+		var entries []chartrepo.Entry
+		err = filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
+			if err != nil || e.IsDir() {
+				return err
+			}
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			rel, _ := filepath.Rel(root, p)
+			entries = append(entries, chartrepo.Entry{Name: meta.Name + "/" + filepath.ToSlash(rel), Data: string(data)})
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		archive, err := chartrepo.Archive(entries...)
+		if err != nil {
+			return nil, err
+		}
+		srv.Publish(meta.Name, meta.Version, archive)
+	}
+	return srv, nil
 }
