@@ -62,6 +62,7 @@ func newControllerCmd(k *kubeFlags) *cobra.Command {
 	f.IntVar(&opts.Workers, "workers", opts.Workers, "apps reconciled at once")
 	f.StringVar(&opts.MetricsAddr, "metrics-addr", opts.MetricsAddr, "address of the Prometheus metrics endpoint (0 disables)")
 	f.StringVar(&opts.PprofAddr, "pprof-addr", "", "address of Go's pprof profiles, for performance work (empty disables)")
+	f.StringVar(&opts.WebhookAddr, "webhook-addr", "", "address of the Git webhook endpoint "+controller.WebhookPath+", e.g. :8080 (empty disables): a push compares the apps that follow the pushed branch or tag at once")
 	f.StringVar(&memoryLimit, "memory-limit", "", "soft memory limit of the Go runtime (e.g. 256Mi; 0 for none): the garbage collector works harder as the heap nears it (default: $GOMEMLIMIT when set, else 90% of the container's memory limit when there is one)")
 	f.BoolVarP(&verbose, "verbose", "v", false, "log every applied object")
 	return cmd

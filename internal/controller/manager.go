@@ -126,6 +126,11 @@ func New(cfg *rest.Config, opts Options) (manager.Manager, *Reconciler, error) {
 	})); err != nil {
 		return nil, nil, err
 	}
+	if addr := opts.WebhookAddr; addr != "" && addr != "0" {
+		if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error { return r.serveWebhooks(ctx, addr) })); err != nil {
+			return nil, nil, err
+		}
+	}
 	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
 		return ensureDefaultProjects(ctx, mgr.GetAPIReader(), mgr.GetClient(), []string{opts.Namespace})
 	})); err != nil {

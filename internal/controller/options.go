@@ -21,6 +21,9 @@ type Options struct {
 	MetricsAddr string
 	// PprofAddr serves Go's pprof profiles ("" or "0" disables).
 	PprofAddr string
+	// WebhookAddr serves the Git webhook endpoint /api/webhook ("" or "0"
+	// disables).
+	WebhookAddr string
 	// OperationTimeout bounds each wait of a sync: a wave turning healthy,
 	// a hook finishing.
 	OperationTimeout time.Duration

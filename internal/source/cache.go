@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-git/go-git/v5"
@@ -53,6 +54,7 @@ type repoEntry struct {
 	refsAt   time.Time         // time of the last listing attempt
 	refsErr  error             // its error, if it failed
 	refsKey  string            // fingerprint of the credentials it used
+	expired  atomic.Bool       // set by Expire: the next listing asks the remote
 	snapMu   sync.Mutex
 	snapshot map[string]*Snapshot
 	repo     *git.Repository   // the open bare repository; guarded by mu
@@ -89,6 +91,13 @@ func (c *Cache) entry(url string) *repoEntry {
 	return e
 }
 
+// Expire makes the next listing of url's refs ask the remote, whatever
+// its age: a webhook announced a push. It does not wait for a listing in
+// progress, which may have missed the push; the one after it will not.
+func (c *Cache) Expire(url string) {
+	c.entry(url).expired.Store(true)
+}
+
 // Stats returns how many ref listings and fetches the cache has made.
 func (c *Cache) Stats() (lsRemotes, fetches int64) {
 	c.mu.Lock()
@@ -104,6 +113,9 @@ func (c *Cache) Refs(ctx context.Context, url string, creds *Credentials, maxAge
 	e := c.entry(url)
 	e.refsMu.Lock()
 	defer e.refsMu.Unlock()
+	if e.expired.Swap(false) {
+		maxAge = 0 // a push was announced since the last listing
+	}
 	key := creds.fingerprint()
 	age := time.Since(e.refsAt)
 	if maxAge > 0 && key == e.refsKey && !e.refsAt.IsZero() {

@@ -1,0 +1,178 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/tether-gitops/tether/api/v1alpha1"
+	"github.com/tether-gitops/tether/internal/webhook"
+)
+
+// WebhookPath is where Git servers post their push events, as for Argo CD.
+const WebhookPath = "/api/webhook"
+
+// webhookSecret is the Secret holding the webhook secrets, in tether's
+// namespace, under Argo CD's name and keys.
+const webhookSecret = "argocd-secret"
+
+// maxWebhookBody bounds a push event (GitHub sends at most 25 MB).
+const maxWebhookBody = 25 << 20
+
+// serveWebhooks runs the webhook endpoint on addr until ctx ends.
+func (r *Reconciler) serveWebhooks(ctx context.Context, addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("webhook endpoint %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle(WebhookPath, r.webhookHandler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute}
+	slog.Info("webhook endpoint listening", "addr", ln.Addr().String(), "path", WebhookPath)
+	go func() {
+		<-ctx.Done()
+		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shut)
+	}()
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// webhookHandler answers push events: the apps that follow the pushed
+// branch or tag of the repository are compared at once, with a fresh
+// listing of the repository's refs.
+func (r *Reconciler) webhookHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			http.Error(w, "webhook: POST a push event", http.StatusMethodNotAllowed)
+			return
+		}
+		body, err := io.ReadAll(io.LimitReader(req.Body, maxWebhookBody+1))
+		if err != nil {
+			http.Error(w, "webhook: read the body: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		if len(body) > maxWebhookBody {
+			http.Error(w, fmt.Sprintf("webhook: the body is larger than %d bytes", maxWebhookBody), http.StatusRequestEntityTooLarge)
+			return
+		}
+		secrets, err := r.webhookSecrets(req.Context())
+		if err != nil {
+			slog.Warn("webhook: read the secrets", "secret", webhookSecret, "error", err.Error())
+			http.Error(w, "webhook: the secrets cannot be read now", http.StatusServiceUnavailable)
+			return
+		}
+		push, err := webhook.Parse(req.Header, body, secrets)
+		var refused *webhook.Error
+		switch {
+		case errors.Is(err, webhook.ErrIgnored):
+			_, _ = io.WriteString(w, "ignored: not a push event\n")
+			return
+		case errors.As(err, &refused):
+			slog.Warn("webhook refused", "remote", req.RemoteAddr, "reason", refused.Msg)
+			http.Error(w, "webhook: "+refused.Msg, refused.Status)
+			return
+		case err != nil:
+			http.Error(w, "webhook: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		apps, err := r.refreshPushed(req.Context(), push)
+		if err != nil {
+			http.Error(w, "webhook: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		slog.Info("webhook push", "provider", push.Provider, "repository", push.URLs[0], "refs", push.Refs, "apps", len(apps))
+		_, _ = fmt.Fprintf(w, "refreshed %d applications\n", len(apps))
+	})
+}
+
+// webhookSecrets reads argocd-secret; none means no checks.
+func (r *Reconciler) webhookSecrets(ctx context.Context) (map[string][]byte, error) {
+	var s corev1.Secret
+	err := r.apiReader.Get(ctx, client.ObjectKey{Namespace: r.opts.Namespace, Name: webhookSecret}, &s)
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.Data, nil
+}
+
+// refreshPushed compares at once every app with a Git source of the pushed
+// repository that follows a pushed ref; each such repository's refs are
+// listed anew once, for all its apps.
+func (r *Reconciler) refreshPushed(ctx context.Context, push *webhook.Push) ([]types.NamespacedName, error) {
+	var apps []types.NamespacedName
+	expired := map[string]bool{}
+	for _, ns := range r.opts.AppNamespaces {
+		list := &unstructured.UnstructuredList{}
+		list.SetGroupVersionKind(v1alpha1.GroupVersion.WithKind(v1alpha1.ApplicationKind + "List"))
+		if err := r.client.List(ctx, list, client.InNamespace(ns)); err != nil {
+			return nil, fmt.Errorf("list applications in %s: %w", ns, err)
+		}
+		for _, a := range list.Items {
+			hit := false
+			for _, src := range gitSourcesOf(&a) {
+				if push.Names(src.repoURL) && push.Wants(src.revision) {
+					hit = true
+					if !expired[src.repoURL] {
+						r.sources.Expire(src.repoURL)
+						expired[src.repoURL] = true
+					}
+				}
+			}
+			if hit {
+				apps = append(apps, types.NamespacedName{Namespace: a.GetNamespace(), Name: a.GetName()})
+			}
+		}
+	}
+	for _, k := range apps {
+		r.Wake(k.Namespace, k.Name)
+	}
+	return apps, nil
+}
+
+type gitSource struct{ repoURL, revision string }
+
+// gitSourcesOf returns the Git sources of a raw Application (its one
+// source, or its several), leaving out charts from Helm repositories.
+func gitSourcesOf(a *unstructured.Unstructured) []gitSource {
+	var raw []any
+	if srcs, ok, _ := unstructured.NestedSlice(a.Object, "spec", "sources"); ok && len(srcs) > 0 {
+		raw = srcs
+	} else if src, ok, _ := unstructured.NestedMap(a.Object, "spec", "source"); ok {
+		raw = []any{src}
+	}
+	var out []gitSource
+	for _, s := range raw {
+		m, ok := s.(map[string]any)
+		if !ok {
+			continue
+		}
+		if chart, _ := m["chart"].(string); chart != "" {
+			continue
+		}
+		url, _ := m["repoURL"].(string)
+		rev, _ := m["targetRevision"].(string)
+		if url != "" {
+			out = append(out, gitSource{url, rev})
+		}
+	}
+	return out
+}
