@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -107,7 +108,11 @@ Look next:
   bin/tether app sync api-qa -n argocd               # ...and sync it
   bin/kubectl -n argocd get applicationsets           # api-all-environments made api-dev, api-staging, api-prod
   bin/kubectl -n production scale deploy/api --replicas=1   # drift: tether puts it back
-`, repo.HTTPURL(), charts.URL(), d.State, out)
+
+After a push to the repository, announce it as a Git server would (the apps
+on main are compared at once instead of at the next poll):
+  curl -H 'X-GitHub-Event: push' -d '{"ref": "refs/heads/main", "repository": {"clone_url": "%s"}}' %s
+`, repo.HTTPURL(), charts.URL(), d.State, out, repo.HTTPURL(), d.Webhook)
 	return nil
 }
 
@@ -118,8 +123,15 @@ func startController(d *demoInfo, root string) error {
 	if err != nil {
 		return err
 	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	d.Webhook = "http://" + ln.Addr().String() + controller.WebhookPath
+	_ = ln.Close()
 	cmd := exec.Command(filepath.Join(root, "bin", "tether"), "controller", "--kubeconfig", d.Kubeconfig,
-		"--cache-dir", filepath.Join(d.State, "cache"), "--app-namespaces", "argocd", "--namespace", "argocd")
+		"--cache-dir", filepath.Join(d.State, "cache"), "--app-namespaces", "argocd", "--namespace", "argocd",
+		"--webhook-addr", strings.TrimSuffix(strings.TrimPrefix(d.Webhook, "http://"), controller.WebhookPath))
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	if err := cmd.Start(); err != nil {

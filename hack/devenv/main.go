@@ -89,6 +89,7 @@ type demoInfo struct {
 	ControlPlane *testenv.ControlPlane
 	Git          *gitserver.Server
 	Report       string
+	Webhook      string // the controller's webhook endpoint
 }
 
 func (d *demoInfo) envFile() string {
