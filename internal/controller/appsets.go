@@ -31,6 +31,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/tether-gitops/tether/api/v1alpha1"
 	"github.com/tether-gitops/tether/internal/appset"
@@ -116,6 +117,7 @@ func addAppSetController(mgr manager.Manager, r *Reconciler) error {
 		Watches(appObj, handler.EnqueueRequestsFromMapFunc(c.setsOfApp), builder.WithPredicates(appSetAppChanged)).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(c.setsOfClusterSecret)).
 		Watches(&v1alpha1.AppProject{}, handler.EnqueueRequestsFromMapFunc(c.setsOfProject)).
+		WatchesRawSource(source.Channel(r.wakeSets, &handler.EnqueueRequestForObject{})).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.opts.Workers, SkipNameValidation: ptr.To(true)}).
 		Complete(c)
 }
@@ -695,39 +697,45 @@ func (c *appSetController) event(set *v1alpha1.ApplicationSet, typ, reason, form
 	c.r.recorder.Eventf(ref, nil, typ, reason, "Generate", "%s", msg)
 }
 
-// usesGit tells whether any generator of the set, nested ones included,
-// reads a Git repository, so the set is generated again every poll.
-func usesGit(set *v1alpha1.ApplicationSet) bool {
+// usesGit reports whether a generator of the set (at any depth) reads Git.
+func usesGit(set *v1alpha1.ApplicationSet) bool { return len(gitGeneratorsOf(set)) > 0 }
+
+// gitGeneratorsOf returns the repository and revision of every Git
+// generator of the set, at any depth of matrix and merge generators. A
+// set that cannot be walked counts as reading Git (at an unknown
+// repository).
+func gitGeneratorsOf(set *v1alpha1.ApplicationSet) []gitSource {
+	unknown := []gitSource{{}}
 	b, err := json.Marshal(set.Spec.Generators)
 	if err != nil {
-		return true
+		return unknown
 	}
 	var tree any
 	if err := json.Unmarshal(b, &tree); err != nil {
-		return true
+		return unknown
 	}
-	var walk func(v any) bool
-	walk = func(v any) bool {
+	var out []gitSource
+	var walk func(v any)
+	walk = func(v any) {
 		switch v := v.(type) {
 		case map[string]any:
 			for k, x := range v {
-				if _, isObj := x.(map[string]any); k == "git" && isObj {
-					return true
+				if g, isObj := x.(map[string]any); k == "git" && isObj {
+					url, _ := g["repoURL"].(string)
+					rev, _ := g["revision"].(string)
+					out = append(out, gitSource{url, rev})
+					continue
 				}
-				if walk(x) {
-					return true
-				}
+				walk(x)
 			}
 		case []any:
 			for _, x := range v {
-				if walk(x) {
-					return true
-				}
+				walk(x)
 			}
 		}
-		return false
 	}
-	return walk(tree)
+	walk(tree)
+	return out
 }
 
 func (c *appSetController) setBlocked(set types.NamespacedName, apps []types.NamespacedName) {

@@ -3,6 +3,7 @@ package controller
 import (
 	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
@@ -47,5 +48,29 @@ func TestUsesGitFindsNestedGitGenerators(t *testing.T) {
 	listOnly := &v1alpha1.ApplicationSet{Spec: v1alpha1.ApplicationSetSpec{Generators: []v1alpha1.ApplicationSetGenerator{{List: &v1alpha1.ListGenerator{}}}}}
 	if usesGit(listOnly) {
 		t.Error("a list-only set is polled as if it read Git")
+	}
+}
+
+func TestGitGeneratorsOf(t *testing.T) {
+	var set v1alpha1.ApplicationSet
+	manifest := `{"spec": {"generators": [
+	  {"list": {"elements": [{"env": "dev"}]}},
+	  {"git": {"repoURL": "https://git.example/a", "revision": "main", "directories": [{"path": "apps/*"}]}},
+	  {"matrix": {"generators": [
+	    {"clusters": {}},
+	    {"git": {"repoURL": "https://git.example/b", "files": [{"path": "c/*.json"}]}}]}}],
+	  "template": {"metadata": {}, "spec": {"destination": {}}}}}`
+	if err := json.Unmarshal([]byte(manifest), &set); err != nil {
+		t.Fatal(err)
+	}
+	got := gitGeneratorsOf(&set)
+	slices.SortFunc(got, func(a, b gitSource) int { return strings.Compare(a.repoURL, b.repoURL) })
+	want := []gitSource{{"https://git.example/a", "main"}, {"https://git.example/b", ""}}
+	if !slices.Equal(got, want) || !usesGit(&set) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+	set.Spec.Generators = set.Spec.Generators[:1]
+	if usesGit(&set) {
+		t.Error("a list generator alone reads Git")
 	}
 }

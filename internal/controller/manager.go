@@ -101,6 +101,7 @@ func New(cfg *rest.Config, opts Options) (manager.Manager, *Reconciler, error) {
 	r := newReconciler(opts, mgr.GetClient(), mgr.GetAPIReader(), cc, sources)
 	r.recorder = mgr.GetEventRecorder("tether")
 	r.wake = make(chan event.TypedGenericEvent[client.Object], 1024)
+	r.wakeSets = make(chan event.TypedGenericEvent[client.Object], 64)
 	r.targets.local.watcher = cluster.NewWatcher(cc, r.onObjectChange)
 	r.targets.watch = func(c *cluster.Client) *cluster.Watcher { return cluster.NewWatcher(c, r.onObjectChange) }
 	appObj := &unstructured.Unstructured{}

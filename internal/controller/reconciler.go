@@ -34,6 +34,9 @@ type Reconciler struct {
 	diffs bool
 	// wake carries apps to reconcile because a managed object changed.
 	wake chan event.TypedGenericEvent[client.Object]
+	// wakeSets carries ApplicationSets to reconcile (a push to a repository
+	// their Git generators read).
+	wakeSets chan event.TypedGenericEvent[client.Object]
 
 	mu sync.Mutex
 	// appsByLabel maps the tether.dev/app label value to the app.

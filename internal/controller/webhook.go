@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 
 	"github.com/tether-gitops/tether/api/v1alpha1"
 	"github.com/tether-gitops/tether/internal/webhook"
@@ -145,7 +146,39 @@ func (r *Reconciler) refreshPushed(ctx context.Context, push *webhook.Push) ([]t
 	for _, k := range apps {
 		r.Wake(k.Namespace, k.Name)
 	}
+	r.refreshPushedSets(ctx, push)
 	return apps, nil
+}
+
+// refreshPushedSets regenerates at once the ApplicationSets whose Git
+// generators read the pushed ref of the repository.
+func (r *Reconciler) refreshPushedSets(ctx context.Context, push *webhook.Push) {
+	if r.wakeSets == nil {
+		return
+	}
+	for _, ns := range r.opts.AppNamespaces {
+		var sets v1alpha1.ApplicationSetList
+		if err := r.client.List(ctx, &sets, client.InNamespace(ns)); err != nil {
+			return // no ApplicationSet CRD, say
+		}
+		for i := range sets.Items {
+			set := &sets.Items[i]
+			hit := false
+			for _, g := range gitGeneratorsOf(set) {
+				if g.repoURL != "" && push.Names(g.repoURL) && push.Wants(g.revision) {
+					r.sources.Expire(g.repoURL)
+					hit = true
+				}
+			}
+			if !hit {
+				continue
+			}
+			select {
+			case r.wakeSets <- event.TypedGenericEvent[client.Object]{Object: set.DeepCopy()}:
+			default: // many already queued; the periodic requeue covers it
+			}
+		}
+	}
 }
 
 type gitSource struct{ repoURL, revision string }

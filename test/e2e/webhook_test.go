@@ -93,4 +93,28 @@ func TestWebhookPushSyncsAtOnce(t *testing.T) {
 	if cm := configMap(t, dest, "hooked"); cm == nil || cm.Data["value"] != "v2" {
 		t.Errorf("ConfigMap after the push: %v", cm)
 	}
+
+	// An ApplicationSet with a Git generator on the repository makes the app
+	// of a directory added by a push at once.
+	e.createAppSet(t, strings.NewReplacer("REPO", repo.HTTPURL(), "DESTNS", dest).Replace(`
+apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata: {name: pushed-dirs}
+spec:
+  generators:
+  - git: {repoURL: REPO, revision: main, directories: [{path: 'svc/*'}]}
+  template:
+    metadata: {name: 'svc-{{path.basename}}'}
+    spec:
+      source: {repoURL: REPO, targetRevision: main, path: '{{path}}'}
+      destination: {namespace: DESTNS}
+`))
+	e.waitSetApps(t, "pushed-dirs", time.Minute)
+	if _, err := repo.Commit("main", map[string]string{"svc/one/cm.yaml": cmYAML("one", "v1")}, nil, "add svc/one"); err != nil {
+		t.Fatal(err)
+	}
+	if code, msg := push("refs/heads/main", "s3cret"); code != http.StatusOK {
+		t.Fatalf("the push: %d %s", code, msg)
+	}
+	e.waitSetApps(t, "pushed-dirs", 30*time.Second, "svc-one")
 }
