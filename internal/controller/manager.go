@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
@@ -102,6 +103,12 @@ func New(cfg *rest.Config, opts Options) (manager.Manager, *Reconciler, error) {
 	r.recorder = mgr.GetEventRecorder("tether")
 	r.wake = make(chan event.TypedGenericEvent[client.Object], 1024)
 	r.wakeSets = make(chan event.TypedGenericEvent[client.Object], 64)
+	if opts.MetricsAddr != "" && opts.MetricsAddr != "0" {
+		r.metrics = newMetrics()
+		if err := r.metrics.register(ctrlmetrics.Registry, r); err != nil {
+			return nil, nil, fmt.Errorf("metrics: %w", err)
+		}
+	}
 	r.targets.local.watcher = cluster.NewWatcher(cc, r.onObjectChange)
 	r.targets.watch = func(c *cluster.Client) *cluster.Watcher { return cluster.NewWatcher(c, r.onObjectChange) }
 	appObj := &unstructured.Unstructured{}

@@ -45,6 +45,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	log := slog.Default().With("app", req.NamespacedName.String())
 	ctx = withLogger(ctx, log)
 	r.remember(req.NamespacedName)
+	defer func(start time.Time) { r.metrics.reconciled(app, time.Since(start)) }(time.Now())
 
 	if app.DeletionTimestamp != nil {
 		return r.finalize(ctx, app)

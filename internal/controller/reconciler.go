@@ -37,6 +37,9 @@ type Reconciler struct {
 	// wakeSets carries ApplicationSets to reconcile (a push to a repository
 	// their Git generators read).
 	wakeSets chan event.TypedGenericEvent[client.Object]
+	// metrics are updated as the controller works; nil without a metrics
+	// endpoint (and in the CLI).
+	metrics *metrics
 
 	mu sync.Mutex
 	// appsByLabel maps the tether.dev/app label value to the app.

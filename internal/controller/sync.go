@@ -259,6 +259,7 @@ func (r *Reconciler) runSync(ctx context.Context, orig, app *v1alpha1.Applicatio
 		r.event(app, "Normal", "OperationCompleted", fmt.Sprintf("synced %s by %s: %s", c.describe(), who, summarize(res)))
 	}
 	app.Status.OperationState = state
+	r.metrics.sync(app, state.Phase)
 	fromCtx(ctx).InfoContext(ctx, "sync finished", "revision", c.revisionKey(), "trigger", trigger, "phase", state.Phase, "result", summarize(res))
 	return res
 }
@@ -269,6 +270,7 @@ func (r *Reconciler) failOperation(app *v1alpha1.Application, op *v1alpha1.Opera
 		return
 	}
 	app.Status.OperationState = &v1alpha1.OperationState{Operation: *op, Phase: v1alpha1.PhaseError, Message: err.Error(), StartedAt: now, FinishedAt: &now}
+	r.metrics.sync(app, v1alpha1.PhaseError)
 	r.event(app, "Warning", "OperationFailed", err.Error())
 }
 

@@ -82,9 +82,11 @@ func (r *Reconciler) webhookHandler() http.Handler {
 		var refused *webhook.Error
 		switch {
 		case errors.Is(err, webhook.ErrIgnored):
+			r.metrics.webhook(webhook.Provider(req.Header), "ignored")
 			_, _ = io.WriteString(w, "ignored: not a push event\n")
 			return
 		case errors.As(err, &refused):
+			r.metrics.webhook(webhook.Provider(req.Header), "refused")
 			slog.Warn("webhook refused", "remote", req.RemoteAddr, "reason", refused.Msg)
 			http.Error(w, "webhook: "+refused.Msg, refused.Status)
 			return
@@ -94,9 +96,11 @@ func (r *Reconciler) webhookHandler() http.Handler {
 		}
 		apps, err := r.refreshPushed(req.Context(), push)
 		if err != nil {
+			r.metrics.webhook(push.Provider, "failed")
 			http.Error(w, "webhook: "+err.Error(), http.StatusServiceUnavailable)
 			return
 		}
+		r.metrics.webhook(push.Provider, "refreshed")
 		slog.Info("webhook push", "provider", push.Provider, "repository", push.URLs[0], "refs", push.Refs, "apps", len(apps))
 		_, _ = fmt.Fprintf(w, "refreshed %d applications\n", len(apps))
 	})

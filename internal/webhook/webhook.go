@@ -105,6 +105,24 @@ func Parse(header http.Header, body []byte, secrets map[string][]byte) (*Push, e
 	return nil, refuse(http.StatusBadRequest, "unknown webhook: expected a push event of GitHub, GitLab, Gitea, Gogs, Forgejo, Bitbucket or Bitbucket Server (none of their event headers is set)")
 }
 
+// Provider names the Git server kind of a request by its headers ("" when
+// none is known), for metrics.
+func Provider(h http.Header) string {
+	switch {
+	case h.Get("X-GitHub-Event") != "":
+		return "github"
+	case h.Get("X-Gitea-Event") != "" || h.Get("X-Gogs-Event") != "" || h.Get("X-Forgejo-Event") != "":
+		return "gitea"
+	case h.Get("X-Gitlab-Event") != "":
+		return "gitlab"
+	case h.Get("X-Event-Key") == "repo:refs_changed":
+		return "bitbucketserver"
+	case h.Get("X-Event-Key") != "":
+		return "bitbucket"
+	}
+	return ""
+}
+
 // checkHMAC verifies an HMAC-SHA256 signature (hex, after prefix) of body
 // when a secret is set.
 func checkHMAC(sig, prefix string, body, secret []byte, headerName, key string) error {

@@ -1,0 +1,71 @@
+package e2e
+
+import (
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tether-gitops/tether/api/v1alpha1"
+	"github.com/tether-gitops/tether/internal/controller"
+	"github.com/tether-gitops/tether/internal/testenv/gitserver"
+)
+
+// TestMetricsInArgoCDsNames: the metrics endpoint reports every app with
+// its sync and health status, its conditions, and counts syncs, under the
+// names dashboards made for Argo CD use.
+func TestMetricsInArgoCDsNames(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	e := startTether(t, func(o *controller.Options) { o.MetricsAddr = addr })
+	dest := destNamespace(t)
+	repo := newRepo(t, gitserver.Anonymous, map[string]string{"app/cm.yaml": cmYAML("measured", "v1")})
+	e.createApp(t, named("measured"), repo.HTTPURL(), dest)
+	e.createApp(t, strings.Replace(named("broken"), "path: app", "path: app, plugin: {name: cmp}", 1), repo.HTTPURL(), dest)
+	e.waitApp(t, "measured", "synced", syncedHealthy(""))
+	e.waitApp(t, "broken", "unsupported", hasCondition(v1alpha1.ConditionUnsupportedField, "plugin"))
+
+	want := []string{
+		`argocd_app_info{autosync_enabled="true",dest_namespace="` + dest + `",dest_server="https://kubernetes.default.svc",health_status="Healthy",name="measured",namespace="` + e.ns + `",operation="",project="default",repo="` + repo.HTTPURL() + `",sync_status="Synced"} 1`,
+		`argocd_app_info{autosync_enabled="true",dest_namespace="` + dest + `",dest_server="https://kubernetes.default.svc",health_status="Unknown",name="broken",namespace="` + e.ns + `",operation="",project="default",repo="` + repo.HTTPURL() + `",sync_status="Unknown"} 1`,
+		`argocd_app_condition{condition="UnsupportedField",name="broken",namespace="` + e.ns + `",project="default"} 1`,
+		`argocd_app_sync_total{dest_server="https://kubernetes.default.svc",name="measured",namespace="` + e.ns + `",phase="Succeeded",project="default"} 1`,
+		`argocd_app_reconcile_count{dest_server="https://kubernetes.default.svc",namespace="` + e.ns + `"}`,
+	}
+	var body string
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get("http://" + addr + "/metrics")
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			body = string(b)
+			missing := false
+			for _, w := range want {
+				missing = missing || !strings.Contains(body, w)
+			}
+			if !missing {
+				return
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	for _, w := range want {
+		if !strings.Contains(body, w) {
+			t.Errorf("metrics lack %s", w)
+		}
+	}
+	var ours []string
+	for _, l := range strings.Split(body, "\n") {
+		if strings.HasPrefix(l, "argocd_") {
+			ours = append(ours, l)
+		}
+	}
+	t.Logf("argocd_ metrics:\n%s", strings.Join(ours, "\n"))
+}
