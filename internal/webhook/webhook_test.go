@@ -145,3 +145,18 @@ func TestRepoKeyAndWants(t *testing.T) {
 		t.Error("Names")
 	}
 }
+
+func TestProvider(t *testing.T) {
+	for want, h := range map[string]http.Header{
+		"github":          hdr("X-GitHub-Event", "push"),
+		"gitea":           hdr("X-Gogs-Event", "push"),
+		"gitlab":          hdr("X-Gitlab-Event", "Push Hook"),
+		"bitbucket":       hdr("X-Event-Key", "repo:push"),
+		"bitbucketserver": hdr("X-Event-Key", "repo:refs_changed"),
+		"":                hdr("Content-Type", "application/json"),
+	} {
+		if got := Provider(h); got != want {
+			t.Errorf("Provider(%v) = %q, want %q", h, got, want)
+		}
+	}
+}
