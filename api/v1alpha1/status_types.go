@@ -77,6 +77,10 @@ type ApplicationStatus struct {
 type ApplicationSummary struct {
 	// +optional
 	Images []string `json:"images,omitempty"`
+	// ExternalURLs are the addresses the app's Ingresses serve, and the
+	// links of its objects' link.argocd.argoproj.io/* annotations.
+	// +optional
+	ExternalURLs []string `json:"externalURLs,omitempty"`
 }
 
 // ResourceStatus is one managed object.

@@ -137,6 +137,9 @@ func printApp(cmd *cobra.Command, a *v1alpha1.Application) error {
 	fmt.Fprintf(w, "Sync Policy:   %s\n", syncPolicy(a.Spec.SyncPolicy))
 	fmt.Fprintf(w, "Sync Status:   %s to %s\n", orDash(a.Status.Sync.Status), revisionOf(a.Status.Sync.Revision, a.Status.Sync.Revisions))
 	fmt.Fprintf(w, "Health Status: %s\n", orDash(a.Status.Health.Status))
+	for _, u := range a.Status.Summary.ExternalURLs {
+		fmt.Fprintf(w, "URL:           %s\n", u)
+	}
 	if st := a.Status.OperationState; st != nil {
 		fmt.Fprintf(w, "Last Sync:     %s: %s\n", st.Phase, st.Message)
 	}

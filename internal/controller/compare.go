@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sort"
 	"strconv"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -463,6 +464,72 @@ func images(objs []*unstructured.Unstructured) []string {
 		out = append(out, i)
 	}
 	sort.Strings(out)
+	return out
+}
+
+// externalURLs are the addresses of the app's Ingresses (https for a
+// host its TLS section names, with each path), and the values of
+// link.argocd.argoproj.io/* annotations, as Argo CD lists them. Sorted,
+// without duplicates.
+func externalURLs(objs []*unstructured.Unstructured) []string {
+	set := map[string]bool{}
+	for _, o := range objs {
+		for k, v := range o.GetAnnotations() {
+			if strings.HasPrefix(k, "link.argocd.argoproj.io/") && (strings.HasPrefix(v, "http://") || strings.HasPrefix(v, "https://")) {
+				set[v] = true
+			}
+		}
+		if o.GetKind() != "Ingress" || o.GroupVersionKind().Group != "networking.k8s.io" {
+			continue
+		}
+		tlsHosts := map[string]bool{}
+		tls, _, _ := unstructured.NestedSlice(o.Object, "spec", "tls")
+		for _, t := range tls {
+			if m, ok := t.(map[string]any); ok {
+				hosts, _, _ := unstructured.NestedStringSlice(m, "hosts")
+				for _, h := range hosts {
+					tlsHosts[h] = true
+				}
+			}
+		}
+		rules, _, _ := unstructured.NestedSlice(o.Object, "spec", "rules")
+		for _, r := range rules {
+			m, ok := r.(map[string]any)
+			if !ok {
+				continue
+			}
+			host, _ := m["host"].(string)
+			if host == "" || strings.Contains(host, "*") {
+				continue // no address a person can open
+			}
+			scheme := "http://"
+			if tlsHosts[host] {
+				scheme = "https://"
+			}
+			paths, _, _ := unstructured.NestedSlice(m, "http", "paths")
+			if len(paths) == 0 {
+				set[scheme+host+"/"] = true
+			}
+			for _, p := range paths {
+				pm, _ := p.(map[string]any)
+				path, _ := pm["path"].(string)
+				switch {
+				case path == "" || path == "/":
+					set[scheme+host+"/"] = true
+				case !strings.ContainsAny(path, "*()"): // not a regular expression
+					set[scheme+host+path] = true
+				}
+			}
+		}
+	}
+	out := make([]string, 0, len(set))
+	for u := range set {
+		out = append(out, u)
+	}
+	sort.Strings(out)
+	if len(out) == 0 {
+		return nil
+	}
 	return out
 }
 

@@ -254,6 +254,7 @@ func (r *Reconciler) recordComparison(app *v1alpha1.Application, cmp *comparison
 		app.Status.Sync.Status = v1alpha1.SyncStatusOutOfSync
 	}
 	app.Status.Summary.Images = images(cmp.desired)
+	app.Status.Summary.ExternalURLs = externalURLs(cmp.desired)
 }
 
 // comparisonRetry is how soon an app whose comparison failed (an

@@ -184,3 +184,27 @@ func TestComparedSources(t *testing.T) {
 		t.Error("revisions on a single-source app: no error")
 	}
 }
+
+func TestExternalURLs(t *testing.T) {
+	objs := []*unstructured.Unstructured{
+		{Object: map[string]any{"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": map[string]any{"name": "web"},
+			"spec": map[string]any{
+				"tls": []any{map[string]any{"hosts": []any{"shop.example.com"}}},
+				"rules": []any{
+					map[string]any{"host": "shop.example.com", "http": map[string]any{"paths": []any{map[string]any{"path": "/"}, map[string]any{"path": "/api"}}}},
+					map[string]any{"host": "plain.example.com"},
+					map[string]any{"host": "*.wild.example.com"},
+					map[string]any{"http": map[string]any{}},
+				}}}},
+		{Object: map[string]any{"apiVersion": "v1", "kind": "Service", "metadata": map[string]any{"name": "svc",
+			"annotations": map[string]any{"link.argocd.argoproj.io/dashboard": "https://grafana.example.com/d/1", "link.argocd.argoproj.io/bad": "javascript:alert(1)"}}}},
+	}
+	got := externalURLs(objs)
+	want := []string{"http://plain.example.com/", "https://grafana.example.com/d/1", "https://shop.example.com/", "https://shop.example.com/api"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if externalURLs(objs[1:1]) != nil {
+		t.Error("no objects, no URLs")
+	}
+}

@@ -69,3 +69,32 @@ func TestMetricsInArgoCDsNames(t *testing.T) {
 	}
 	t.Logf("argocd_ metrics:\n%s", strings.Join(ours, "\n"))
 }
+
+// TestExternalURLsOfIngresses: the app's Ingress hosts are listed in
+// status.summary.externalURLs and by `tether app get`.
+func TestExternalURLsOfIngresses(t *testing.T) {
+	e := startTether(t)
+	dest := destNamespace(t)
+	repo := newRepo(t, gitserver.Anonymous, map[string]string{"app/ing.yaml": `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: web}
+spec:
+  tls: [{hosts: [shop.example.com]}]
+  rules:
+  - host: shop.example.com
+    http:
+      paths:
+      - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}
+`})
+	e.createApp(t, named("exposed"), repo.HTTPURL(), dest)
+	a := e.waitApp(t, "exposed", "synced with its URL", func(a *v1alpha1.Application) bool {
+		return synced("")(a) && len(a.Status.Summary.ExternalURLs) == 1
+	})
+	if got := a.Status.Summary.ExternalURLs[0]; got != "https://shop.example.com/" {
+		t.Errorf("externalURLs %q", a.Status.Summary.ExternalURLs)
+	}
+	out, err := runCLI(t, "app", "get", "exposed", "-n", e.ns)
+	if err != nil || !strings.Contains(out, "URL:           https://shop.example.com/") {
+		t.Errorf("app get: %v\n%s", err, out)
+	}
+}
