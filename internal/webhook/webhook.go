@@ -1,5 +1,6 @@
 // Package webhook reads the push events Git servers send (GitHub, GitLab,
-// Gitea, Gogs, Forgejo, Bitbucket Cloud and Bitbucket Server), checks
+// Gitea, Gogs, Forgejo, Bitbucket Cloud, Bitbucket Server and Azure
+// DevOps), checks
 // their signature or token against the secrets Argo CD keeps in the
 // argocd-secret Secret, and says which repository and ref were pushed.
 package webhook
@@ -23,6 +24,8 @@ const (
 	GogsSecret            = "webhook.gogs.secret" // also Gitea and Forgejo
 	BitbucketUUID         = "webhook.bitbucket.uuid"
 	BitbucketServerSecret = "webhook.bitbucketserver.secret"
+	AzureDevOpsUsername   = "webhook.azuredevops.username"
+	AzureDevOpsPassword   = "webhook.azuredevops.password"
 )
 
 // Push is one pushed ref of a repository.
@@ -101,8 +104,16 @@ func Parse(header http.Header, body []byte, secrets map[string][]byte) (*Push, e
 		return parseBitbucketServer(body)
 	case header.Get("X-Event-Key") != "":
 		return nil, ErrIgnored // another Bitbucket event (diagnostics:ping, a pull request)
+	case header.Get("X-Vss-Activityid") != "":
+		if user, pass := secrets[AzureDevOpsUsername], secrets[AzureDevOpsPassword]; len(user) > 0 || len(pass) > 0 {
+			u, p, ok := basicAuth(header)
+			if !ok || !equal([]byte(u), user) || !equal([]byte(p), pass) {
+				return nil, refuse(http.StatusUnauthorized, "Azure DevOps event: basic auth does not match %s and %s of argocd-secret", AzureDevOpsUsername, AzureDevOpsPassword)
+			}
+		}
+		return parseAzureDevOps(body)
 	}
-	return nil, refuse(http.StatusBadRequest, "unknown webhook: expected a push event of GitHub, GitLab, Gitea, Gogs, Forgejo, Bitbucket or Bitbucket Server (none of their event headers is set)")
+	return nil, refuse(http.StatusBadRequest, "unknown webhook: expected a push event of GitHub, GitLab, Gitea, Gogs, Forgejo, Bitbucket, Bitbucket Server or Azure DevOps (none of their event headers is set)")
 }
 
 // Provider names the Git server kind of a request by its headers ("" when
@@ -119,6 +130,8 @@ func Provider(h http.Header) string {
 		return "bitbucketserver"
 	case h.Get("X-Event-Key") != "":
 		return "bitbucket"
+	case h.Get("X-Vss-Activityid") != "":
+		return "azuredevops"
 	}
 	return ""
 }
@@ -142,6 +155,12 @@ func checkHMAC(sig, prefix string, body, secret []byte, headerName, key string) 
 		return refuse(http.StatusUnauthorized, "webhook signature %s does not match %s of argocd-secret", headerName, key)
 	}
 	return nil
+}
+
+// basicAuth reads the basic auth of a request's headers.
+func basicAuth(h http.Header) (string, string, bool) {
+	r := http.Request{Header: h}
+	return r.BasicAuth()
 }
 
 func equal(a, b []byte) bool { return subtle.ConstantTimeCompare(a, b) == 1 }
@@ -299,6 +318,41 @@ func parseBitbucketServer(body []byte) (*Push, error) {
 	return done(p)
 }
 
+func parseAzureDevOps(body []byte) (*Push, error) {
+	var ev struct {
+		EventType string `json:"eventType"`
+		Resource  struct {
+			RefUpdates []struct {
+				Name        string `json:"name"`
+				NewObjectID string `json:"newObjectId"`
+			} `json:"refUpdates"`
+			Repository struct {
+				RemoteURL     string `json:"remoteUrl"`
+				SSHURL        string `json:"sshUrl"`
+				WebURL        string `json:"webUrl"`
+				DefaultBranch string `json:"defaultBranch"`
+			} `json:"repository"`
+		} `json:"resource"`
+	}
+	if err := decode("azuredevops", body, &ev); err != nil {
+		return nil, err
+	}
+	if ev.EventType != "git.push" {
+		return nil, ErrIgnored
+	}
+	r := ev.Resource.Repository
+	p := &Push{Provider: "azuredevops", URLs: []string{r.RemoteURL, r.SSHURL, r.WebURL}, DefaultBranch: strings.TrimPrefix(r.DefaultBranch, "refs/heads/")}
+	for _, u := range ev.Resource.RefUpdates {
+		if strings.Trim(u.NewObjectID, "0") != "" { // all zeros: the ref was deleted
+			p.Refs = append(p.Refs, u.Name)
+		}
+	}
+	if len(p.Refs) == 0 && len(ev.Resource.RefUpdates) > 0 {
+		return nil, ErrIgnored
+	}
+	return done(p)
+}
+
 // RepoKey reduces a repository URL to host/path, lower case, without
 // scheme, user, port, a trailing slash or ".git", so the HTTPS, SSH and
 // web addresses of one repository compare equal.
@@ -318,6 +372,12 @@ func RepoKey(u string) string {
 		host = h
 	}
 	path = strings.TrimSuffix(strings.TrimSuffix(path, "/"), ".git")
+	if host == "ssh.dev.azure.com" && strings.HasPrefix(path, "v3/") {
+		// Azure DevOps over SSH: v3/ORG/PROJECT/REPO is ORG/PROJECT/_git/REPO.
+		if parts := strings.Split(strings.TrimPrefix(path, "v3/"), "/"); len(parts) == 3 {
+			host, path = "dev.azure.com", parts[0]+"/"+parts[1]+"/_git/"+parts[2]
+		}
+	}
 	return host + "/" + path
 }
 

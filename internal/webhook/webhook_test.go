@@ -3,6 +3,7 @@ package webhook
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"net/http"
@@ -158,5 +159,31 @@ func TestProvider(t *testing.T) {
 		if got := Provider(h); got != want {
 			t.Errorf("Provider(%v) = %q, want %q", h, got, want)
 		}
+	}
+}
+
+func TestAzureDevOps(t *testing.T) {
+	body := `{"eventType": "git.push", "resource": {"refUpdates": [{"name": "refs/heads/main", "newObjectId": "abc123"}, {"name": "refs/heads/gone", "newObjectId": "0000000000000000000000000000000000000000"}],
+	 "repository": {"remoteUrl": "https://org@dev.azure.com/org/shop/_git/infra", "sshUrl": "git@ssh.dev.azure.com:v3/org/shop/infra", "defaultBranch": "refs/heads/main"}}}`
+	secrets := map[string][]byte{AzureDevOpsUsername: []byte("hook"), AzureDevOpsPassword: []byte("pw")}
+	h := hdr("X-Vss-Activityid", "1")
+	if _, err := Parse(h, []byte(body), secrets); err == nil || !strings.Contains(err.Error(), "basic auth does not match") {
+		t.Errorf("without basic auth: %v", err)
+	}
+	h.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte("hook:pw")))
+	p, err := Parse(h, []byte(body), secrets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(p.Refs, []string{"refs/heads/main"}) || p.DefaultBranch != "main" || Provider(h) != "azuredevops" {
+		t.Errorf("push %+v", p)
+	}
+	for _, u := range []string{"https://dev.azure.com/org/shop/_git/infra", "git@ssh.dev.azure.com:v3/org/shop/infra"} {
+		if !p.Names(u) {
+			t.Errorf("%s not named", u)
+		}
+	}
+	if _, err := Parse(h, []byte(`{"eventType": "git.pullrequest.created"}`), secrets); !errors.Is(err, ErrIgnored) {
+		t.Errorf("a pull request event: %v", err)
 	}
 }
