@@ -1,6 +1,7 @@
 // Package bench holds the benchmark workloads of docs/benchmarks.md (W1
-// commit-to-applied, W2 drift revert, W3 a thousand apps and W4 idle), the
-// same work the peers (Flux, Argo CD) were measured on.
+// commit-to-applied, announced by the refresh annotation and by a push
+// webhook, W2 drift revert, W3 a thousand apps and W4 idle), the same work
+// the peers (Flux, Argo CD) were measured on.
 //
 // Each benchmark starts its own local control plane (internal/testenv), git
 // server (internal/testenv/gitserver) and tether controller, run as a

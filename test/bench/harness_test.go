@@ -171,10 +171,10 @@ type controller struct {
 	err     error
 }
 
-// startController runs tether's controller against the benchmark's
-// cluster and waits until it has created the default AppProject, the
-// sign that it is up.
-func (e *env) startController() *controller {
+// startController runs tether's controller (with args besides the
+// benchmark's own) against the benchmark's cluster and waits until it has
+// created the default AppProject, the sign that it is up.
+func (e *env) startController(args ...string) *controller {
 	b := e.b
 	b.Helper()
 	// Not b.TempDir: its cleanup would run before the controller stops
@@ -195,6 +195,7 @@ func (e *env) startController() *controller {
 		"--kubeconfig", e.cp.Default().KubeconfigPath(),
 		"--app-namespaces", appNS, "--namespace", appNS,
 		"--cache-dir", filepath.Join(dir, "cache"), "--poll-interval", "3m")
+	c.cmd.Args = append(c.cmd.Args, args...)
 	if extra := strings.Fields(os.Getenv("TETHER_BENCH_CONTROLLER_ARGS")); len(extra) > 0 {
 		c.cmd.Args = append(c.cmd.Args, extra...)
 		note(b, "tether controller extra arguments: %v", extra)

@@ -3,6 +3,10 @@ package bench
 import (
 	"context"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,13 +24,52 @@ const (
 
 // BenchmarkW1CommitToApplied is W1: one app of 20 objects; ten times, a
 // commit changes cm-00's marker and the app is annotated for refresh (the
-// stand-in for a Git webhook); the time from the end of the push to the
-// moment a watch on the ConfigMap sees the new marker.
-func BenchmarkW1CommitToApplied(b *testing.B) {
+// way W1 was measured for the peers); the time from the end of the push to
+// the moment a watch on the ConfigMap sees the new marker.
+func BenchmarkW1CommitToApplied(b *testing.B) { runW1(b, false) }
+
+// BenchmarkW1Webhook is W1 announced the way a Git server does: a GitHub
+// push event posted to tether's webhook endpoint instead of the annotation.
+func BenchmarkW1Webhook(b *testing.B) { runW1(b, true) }
+
+func runW1(b *testing.B, webhook bool) {
 	e := newEnv(b)
-	e.startController()
+	var hookURL string
+	if webhook {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			b.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		ln.Close()
+		hookURL = "http://" + addr + "/api/webhook"
+		e.startController("--webhook-addr", addr)
+	} else {
+		e.startController()
+	}
 	s := setupW1(e)
 	cms := e.dyn.Resource(configMapGVR).Namespace("w1")
+	trigger := func(ctx context.Context) error { return e.refresh(ctx, "w1") }
+	if webhook {
+		payload := fmt.Sprintf(`{"ref": "refs/heads/main", "repository": {"clone_url": %q, "default_branch": "main"}}`, s.repo.HTTPURL())
+		trigger = func(ctx context.Context) error {
+			req, err := http.NewRequestWithContext(ctx, http.MethodPost, hookURL, strings.NewReader(payload))
+			if err != nil {
+				return err
+			}
+			req.Header.Set("X-GitHub-Event", "push")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return err
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || !strings.HasPrefix(string(body), "refreshed 1 ") {
+				return fmt.Errorf("webhook: %s: %s", resp.Status, body)
+			}
+			return nil
+		}
+	}
 	var times []time.Duration
 	reqBefore := e.apiRequestCounts()
 	window := startCPUWindow()
@@ -49,7 +92,7 @@ func BenchmarkW1CommitToApplied(b *testing.B) {
 		var start, seen time.Time
 		err = watchObject(ctx, cms, "cm-00", cm.GetResourceVersion(), func() error {
 			start = time.Now()
-			return e.refresh(ctx, "w1")
+			return trigger(ctx)
 		}, func(at time.Time, u *unstructured.Unstructured) bool {
 			v, _, _ := unstructured.NestedString(u.Object, "data", "marker")
 			seen = at
@@ -75,8 +118,12 @@ func BenchmarkW1CommitToApplied(b *testing.B) {
 	b.ReportMetric(0, "ns/op")
 	b.ReportMetric(ms(med), "ms-median")
 	b.ReportMetric(ms(max), "ms-max")
-	result(b, "W1 commit-to-applied over %d changes: median %.1f ms, max %.1f ms (each, ms: %s)",
-		len(times), ms(med), ms(max), fmtDurations(times))
+	how := "refresh annotation"
+	if webhook {
+		how = "push webhook"
+	}
+	result(b, "W1 commit-to-applied over %d changes, announced by %s: median %.1f ms, max %.1f ms (each, ms: %s)",
+		len(times), how, ms(med), ms(max), fmtDurations(times))
 }
 
 // BenchmarkW2DriftRevert is W2: on the W1 app (automated, self-heal),
