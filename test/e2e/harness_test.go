@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -374,6 +375,18 @@ func runCLI(t *testing.T, args ...string) (string, error) {
 	full := append([]string{"--kubeconfig", testenv.Shared(t).Default().KubeconfigPath()}, args...)
 	err := cli.Execute(context.Background(), full, &out, &out)
 	return out.String(), err
+}
+
+// freeAddr is a 127.0.0.1 address with a port nothing listens on now, for
+// an endpoint the controller serves.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }
 
 func clientMergePatch(body string) client.Patch {

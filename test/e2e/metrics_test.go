@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -17,12 +16,7 @@ import (
 // its sync and health status, its conditions, and counts syncs, under the
 // names dashboards made for Argo CD use.
 func TestMetricsInArgoCDsNames(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := freeAddr(t)
 	e := startTether(t, func(o *controller.Options) { o.MetricsAddr = addr })
 	dest := destNamespace(t)
 	repo := newRepo(t, gitserver.Anonymous, map[string]string{"app/cm.yaml": cmYAML("measured", "v1")})

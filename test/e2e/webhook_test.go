@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -25,12 +24,7 @@ import (
 // argocd-secret does, one with a wrong signature or of another branch does
 // not.
 func TestWebhookPushSyncsAtOnce(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := freeAddr(t)
 	e := startTether(t, func(o *controller.Options) { o.PollInterval, o.WebhookAddr = time.Hour, addr })
 	dest := destNamespace(t)
 	repo := newRepo(t, gitserver.Anonymous, map[string]string{"app/cm.yaml": cmYAML("hooked", "v1")})
