@@ -25,7 +25,7 @@ func newAppCmd(k *kubeFlags) *cobra.Command {
 	cmd := &cobra.Command{Use: "app", Short: "List, inspect, diff and sync Applications"}
 	cmd.PersistentFlags().StringVarP(&f.namespace, "namespace", "n", "argocd", "namespace of the Applications")
 	cmd.PersistentFlags().StringVarP(&f.output, "output", "o", "", "output format: json or yaml (default: a table)")
-	cmd.AddCommand(newAppListCmd(f), newAppGetCmd(f), newAppDiffCmd(f), newAppSyncCmd(f), newAppHistoryCmd(f), newAppRollbackCmd(f), newAppTerminateCmd(f), newAppConfirmDeletionCmd(f), newAppWaitCmd(f), newAppDeleteCmd(f))
+	cmd.AddCommand(newAppListCmd(f), newAppGetCmd(f), newAppDiffCmd(f), newAppSyncCmd(f), newAppHistoryCmd(f), newAppRollbackCmd(f), newAppTerminateCmd(f), newAppConfirmDeletionCmd(f), newAppWaitCmd(f), newAppDeleteCmd(f), newAppManifestsCmd(f))
 	return cmd
 }
 

@@ -92,3 +92,33 @@ spec:
 		t.Errorf("app get: %v\n%s", err, out)
 	}
 }
+
+// TestAppManifests: `tether app manifests` prints what Git renders and
+// what the cluster holds, with Secret values masked in both.
+func TestAppManifests(t *testing.T) {
+	e := startTether(t)
+	dest := destNamespace(t)
+	repo := newRepo(t, gitserver.Anonymous, map[string]string{
+		"app/cm.yaml":     cmYAML("shown", "v1"),
+		"app/secret.yaml": "apiVersion: v1\nkind: Secret\nmetadata: {name: creds}\nstringData: {password: hunter2-in-git}\n",
+	})
+	e.createApp(t, named("manifests"), repo.HTTPURL(), dest)
+	e.waitApp(t, "manifests", "synced", syncedHealthy(""))
+
+	out, err := runCLI(t, "app", "manifests", "manifests", "-n", e.ns)
+	if err != nil || !strings.Contains(out, "name: shown") || !strings.Contains(out, "namespace: "+dest) || !strings.Contains(out, "password: ++++++++") {
+		t.Errorf("git manifests: %v\n%s", err, out)
+	}
+	live, err := runCLI(t, "app", "manifests", "manifests", "-n", e.ns, "--source", "live")
+	if err != nil || !strings.Contains(live, "uid: ") || !strings.Contains(live, "name: creds") || strings.Contains(live, "managedFields") {
+		t.Errorf("live manifests: %v\n%s", err, live)
+	}
+	for _, o := range []string{out, live} {
+		if strings.Contains(o, "hunter2") || strings.Contains(o, "aHVudGVyMi") { // the value, or its base64
+			t.Errorf("a Secret value is shown:\n%s", o)
+		}
+	}
+	if _, err := runCLI(t, "app", "manifests", "manifests", "-n", e.ns, "--source", "cluster"); err == nil || !strings.Contains(err.Error(), `--source "cluster": want git or live`) {
+		t.Errorf("a bad --source: %v", err)
+	}
+}
