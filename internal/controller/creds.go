@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -59,8 +60,7 @@ func (r *Reconciler) credentials(ctx context.Context, repoURL string) (*source.C
 	if host := repoHost(repoURL); host != "" && !source.IsSSH(repoURL) {
 		// Certificates trusted for the host, by host name (with or without
 		// the port), as Argo CD keeps them.
-		var cm corev1.ConfigMap
-		if err := r.client.Get(ctx, client.ObjectKey{Namespace: r.opts.Namespace, Name: tlsCertsConfigMap}, &cm); err == nil {
+		if cm := r.configMap(ctx, tlsCertsConfigMap); cm != nil {
 			if pem, ok := cm.Data[host]; ok {
 				creds.CAData = []byte(pem)
 			} else if h, _, err := net.SplitHostPort(host); err == nil {
@@ -69,12 +69,25 @@ func (r *Reconciler) credentials(ctx context.Context, repoURL string) (*source.C
 		}
 	}
 	if source.IsSSH(repoURL) && len(creds.KnownHosts) == 0 {
-		var cm corev1.ConfigMap
-		if err := r.client.Get(ctx, client.ObjectKey{Namespace: r.opts.Namespace, Name: knownHostsConfigMap}, &cm); err == nil {
+		if cm := r.configMap(ctx, knownHostsConfigMap); cm != nil {
 			creds.KnownHosts = []byte(cm.Data["ssh_known_hosts"])
 		}
 	}
 	return creds, nil
+}
+
+// configMap reads a ConfigMap of tether's namespace from the cache; nil
+// when it does not exist or cannot be read within a few seconds (the
+// first read starts the cache, which a missing permission would keep from
+// ever filling).
+func (r *Reconciler) configMap(ctx context.Context, name string) *corev1.ConfigMap {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	var cm corev1.ConfigMap
+	if err := r.client.Get(ctx, client.ObjectKey{Namespace: r.opts.Namespace, Name: name}, &cm); err != nil {
+		return nil
+	}
+	return &cm
 }
 
 // repoHost is the host[:port] of an http(s) or oci repository URL, or of
