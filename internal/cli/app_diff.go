@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -21,17 +22,7 @@ func newAppDiffCmd(f *appFlags) *cobra.Command {
 		Short: "Show how the cluster differs from Git; exits 1 when it does (for CI jobs)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := f.restConfig()
-			if err != nil {
-				return err
-			}
-			opts := controller.DefaultOptions()
-			opts.Namespace = f.namespace
-			eng, err := controller.NewEngine(cfg, opts)
-			if err != nil {
-				return err
-			}
-			c, err := eng.Compare(cmd.Context(), types.NamespacedName{Namespace: f.namespace, Name: args[0]}, revision, position)
+			c, err := f.compare(cmd.Context(), args[0], revision, position)
 			if c == nil {
 				return err
 			}
@@ -60,4 +51,21 @@ func newAppDiffCmd(f *appFlags) *cobra.Command {
 	cmd.Flags().StringVar(&revision, "revision", "", "compare against this revision instead of the app's targetRevision")
 	cmd.Flags().IntVar(&position, "source-position", 0, "for an app with several sources: the position (from 1) of the source --revision is for")
 	return cmd
+}
+
+// compare compares the app with the cluster in-process, at revision of the
+// source at position when given (the CLI's own engine: no controller
+// needed).
+func (f *appFlags) compare(ctx context.Context, name, revision string, position int) (*controller.Comparison, error) {
+	cfg, err := f.restConfig()
+	if err != nil {
+		return nil, err
+	}
+	opts := controller.DefaultOptions()
+	opts.Namespace = f.namespace
+	eng, err := controller.NewEngine(cfg, opts)
+	if err != nil {
+		return nil, err
+	}
+	return eng.Compare(ctx, types.NamespacedName{Namespace: f.namespace, Name: name}, revision, position)
 }

@@ -5,10 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/yaml"
 
-	"github.com/tether-gitops/tether/internal/controller"
 	"github.com/tether-gitops/tether/internal/plan"
 )
 
@@ -29,21 +26,11 @@ func newAppManifestsCmd(f *appFlags) *cobra.Command {
 			if from == "live" && revision != "" {
 				return fmt.Errorf("--revision is for --source git: the live objects have no revision")
 			}
-			cfg, err := f.restConfig()
-			if err != nil {
-				return err
-			}
-			opts := controller.DefaultOptions()
-			opts.Namespace = f.namespace
-			eng, err := controller.NewEngine(cfg, opts)
-			if err != nil {
-				return err
-			}
-			c, err := eng.Compare(cmd.Context(), types.NamespacedName{Namespace: f.namespace, Name: args[0]}, revision, position)
+			c, err := f.compare(cmd.Context(), args[0], revision, position)
 			if c == nil {
 				return err
 			}
-			w := cmd.OutOrStdout()
+			var objs []*unstructured.Unstructured
 			for _, it := range c.Plan.Items {
 				var obj *unstructured.Unstructured
 				if from == "git" {
@@ -51,15 +38,13 @@ func newAppManifestsCmd(f *appFlags) *cobra.Command {
 				} else {
 					obj, _ = plan.MaskSecrets(it.Live, nil)
 				}
-				if obj == nil {
-					continue
+				if obj != nil {
+					unstructured.RemoveNestedField(obj.Object, "metadata", "managedFields")
+					objs = append(objs, obj)
 				}
-				unstructured.RemoveNestedField(obj.Object, "metadata", "managedFields")
-				b, merr := yaml.Marshal(obj.Object)
-				if merr != nil {
-					return merr
-				}
-				fmt.Fprintf(w, "---\n%s", b)
+			}
+			if perr := printYAMLDocs(cmd.OutOrStdout(), objs); perr != nil {
+				return perr
 			}
 			return err
 		},

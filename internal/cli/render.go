@@ -2,11 +2,13 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/yaml"
 
@@ -78,15 +80,7 @@ files the Helm value files "$NAME/..." read.`,
 			if err != nil {
 				return err
 			}
-			w := cmd.OutOrStdout()
-			for _, o := range res.Objects {
-				b, err := yaml.Marshal(o.Object)
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(w, "---\n%s", b)
-			}
-			return nil
+			return printYAMLDocs(cmd.OutOrStdout(), res.Objects)
 		},
 	}
 	cmd.Flags().StringVar(&appFile, "app", "", "Application manifest whose source spec to use")
@@ -131,6 +125,18 @@ func renderedSource(app *v1alpha1.Application, file string, position int) (v1alp
 		return v1alpha1.ApplicationSource{}, fmt.Errorf("--source-position %d: that source of %s only lends its files (ref %q); give its checkout with --ref %s=DIR", position, file, src.Ref, src.Ref)
 	}
 	return src, nil
+}
+
+// printYAMLDocs writes objects as a stream of YAML documents.
+func printYAMLDocs(w io.Writer, objs []*unstructured.Unstructured) error {
+	for _, o := range objs {
+		b, err := yaml.Marshal(o.Object)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "---\n%s", b)
+	}
+	return nil
 }
 
 func readApp(file string) (*v1alpha1.Application, error) {
