@@ -170,11 +170,8 @@ func destServer(a *v1alpha1.Application) string {
 
 // repoOf is the app's repository; the first one of several sources.
 func repoOf(a *v1alpha1.Application) string {
-	if a.Spec.HasMultipleSources() {
-		return a.Spec.Sources[0].RepoURL
-	}
-	if a.Spec.Source != nil {
-		return a.Spec.Source.RepoURL
+	if srcs := appSources(a); len(srcs) > 0 {
+		return srcs[0].src.RepoURL
 	}
 	return ""
 }

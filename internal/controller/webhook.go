@@ -12,7 +12,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
@@ -126,24 +125,25 @@ func (r *Reconciler) refreshPushed(ctx context.Context, push *webhook.Push) ([]t
 	var apps []types.NamespacedName
 	expired := map[string]bool{}
 	for _, ns := range r.opts.AppNamespaces {
-		list := &unstructured.UnstructuredList{}
-		list.SetGroupVersionKind(v1alpha1.GroupVersion.WithKind(v1alpha1.ApplicationKind + "List"))
-		if err := r.client.List(ctx, list, client.InNamespace(ns)); err != nil {
+		var list v1alpha1.ApplicationList
+		if err := r.listApps(ctx, ns, &list); err != nil {
 			return nil, fmt.Errorf("list applications in %s: %w", ns, err)
 		}
-		for _, a := range list.Items {
+		for i := range list.Items {
+			a := &list.Items[i]
 			hit := false
-			for _, src := range gitSourcesOf(&a) {
-				if push.Names(src.repoURL) && push.Wants(src.revision) {
-					hit = true
-					if !expired[src.repoURL] {
-						r.sources.Expire(src.repoURL)
-						expired[src.repoURL] = true
-					}
+			for _, f := range appSources(a) {
+				if f.src.Chart != "" || !push.Names(f.src.RepoURL) || !push.Wants(f.src.TargetRevision) {
+					continue // a chart, or another repository or ref
+				}
+				hit = true
+				if !expired[f.src.RepoURL] {
+					r.sources.Expire(f.src.RepoURL)
+					expired[f.src.RepoURL] = true
 				}
 			}
 			if hit {
-				apps = append(apps, types.NamespacedName{Namespace: a.GetNamespace(), Name: a.GetName()})
+				apps = append(apps, types.NamespacedName{Namespace: a.Namespace, Name: a.Name})
 			}
 		}
 	}
@@ -185,31 +185,5 @@ func (r *Reconciler) refreshPushedSets(ctx context.Context, push *webhook.Push) 
 	}
 }
 
+// gitSource is a repository and the revision read from it.
 type gitSource struct{ repoURL, revision string }
-
-// gitSourcesOf returns the Git sources of a raw Application (its one
-// source, or its several), leaving out charts from Helm repositories.
-func gitSourcesOf(a *unstructured.Unstructured) []gitSource {
-	var raw []any
-	if srcs, ok, _ := unstructured.NestedSlice(a.Object, "spec", "sources"); ok && len(srcs) > 0 {
-		raw = srcs
-	} else if src, ok, _ := unstructured.NestedMap(a.Object, "spec", "source"); ok {
-		raw = []any{src}
-	}
-	var out []gitSource
-	for _, s := range raw {
-		m, ok := s.(map[string]any)
-		if !ok {
-			continue
-		}
-		if chart, _ := m["chart"].(string); chart != "" {
-			continue
-		}
-		url, _ := m["repoURL"].(string)
-		rev, _ := m["targetRevision"].(string)
-		if url != "" {
-			out = append(out, gitSource{url, rev})
-		}
-	}
-	return out
-}
