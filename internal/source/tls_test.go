@@ -38,12 +38,12 @@ func TestGitOverHTTPSWithAPrivateCAAndAClientCertificate(t *testing.T) {
 	failures := []struct {
 		name  string
 		creds *Credentials
-		want  string
+		want  string // "" for a refusal of the client's certificate
 	}{
 		{"the system's CAs only", nil, "certificate signed by unknown authority"},
-		{"the CA but no client certificate", &Credentials{CAData: proxy.CAPEM()}, "tls: certificate required"},
+		{"the CA but no client certificate", &Credentials{CAData: proxy.CAPEM()}, ""},
 		// A client offers only a certificate of a CA the server accepts.
-		{"a client certificate of another CA", &Credentials{CAData: proxy.CAPEM(), TLSClientCert: proxy.StrangerCertPEM(), TLSClientKey: proxy.StrangerKeyPEM()}, "tls: certificate required"},
+		{"a client certificate of another CA", &Credentials{CAData: proxy.CAPEM(), TLSClientCert: proxy.StrangerCertPEM(), TLSClientKey: proxy.StrangerKeyPEM()}, ""},
 		{"a certificate without its key", &Credentials{CAData: proxy.CAPEM(), TLSClientCert: proxy.ClientCertPEM()}, "needs both tlsClientCertData and tlsClientCertKey"},
 		{"a key that is not PEM", &Credentials{CAData: proxy.CAPEM(), TLSClientCert: proxy.ClientCertPEM(), TLSClientKey: []byte("secret-key-material")}, "TLS client certificate (tlsClientCertData, tlsClientCertKey)"},
 		{"a CA entry that is not PEM", &Credentials{CAData: []byte("nonsense")}, "argocd-tls-certs-cm): no PEM certificate found"},
@@ -51,7 +51,12 @@ func TestGitOverHTTPSWithAPrivateCAAndAClientCertificate(t *testing.T) {
 	for _, f := range failures {
 		t.Run(f.name, func(t *testing.T) {
 			_, err := newCache(t).Resolve(ctx, url, "main", f.creds, 0)
-			if err == nil || !strings.Contains(err.Error(), f.want) {
+			switch {
+			case err == nil:
+				t.Fatal("no error")
+			case f.want == "" && (!strings.HasPrefix(err.Error(), "repository "+url+": ") || !tlsproxy.RefusedForCertificate(err.Error())):
+				t.Fatalf("error %v, want one naming the repository and the refused client certificate", err)
+			case f.want != "" && !strings.Contains(err.Error(), f.want):
 				t.Fatalf("error %v, want one containing %q", err, f.want)
 			}
 			if strings.Contains(err.Error(), "secret-key-material") || strings.Contains(err.Error(), "PRIVATE KEY") {

@@ -39,7 +39,15 @@ func TestRepositoryBehindAPrivateCAWithAClientCertificate(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.refresh(t, "mtls")
-	e.waitApp(t, "mtls", "the missing client certificate named", hasCondition(v1alpha1.ConditionComparisonError, "repository "+url+": list refs: Get \""+url+"/info/refs?service=git-upload-pack\": remote error: tls: certificate required"))
+	e.waitApp(t, "mtls", "the refused client certificate named", func(a *v1alpha1.Application) bool {
+		for _, c := range a.Status.Conditions {
+			if c.Type == v1alpha1.ConditionComparisonError && strings.Contains(c.Message, "repository "+url+": list refs: ") &&
+				!strings.Contains(c.Message, "unknown authority") && tlsproxy.RefusedForCertificate(c.Message) {
+				return true
+			}
+		}
+		return false
+	})
 	if configMap(t, dest, "behind-tls") != nil {
 		t.Fatal("synced without a client certificate")
 	}

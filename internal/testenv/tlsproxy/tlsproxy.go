@@ -94,6 +94,20 @@ func (p *Proxy) ClientKeyPEM() []byte  { return p.client.key }
 func (p *Proxy) StrangerCertPEM() []byte { return p.stranger.cert }
 func (p *Proxy) StrangerKeyPEM() []byte  { return p.stranger.key }
 
+// RefusedForCertificate reports whether an error message shows the proxy
+// refusing a client without an acceptable certificate. With TLS 1.3 the
+// client finishes its handshake before the server checks the certificate,
+// so the client sees either the server's alert ("tls: certificate
+// required") or, when the server closed the connection first, only that.
+func RefusedForCertificate(msg string) bool {
+	for _, s := range []string{"tls: certificate required", "use of closed network connection", "connection reset by peer", ": EOF"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
+
 // Served counts the requests that passed the TLS handshake.
 func (p *Proxy) Served() int64 { return p.served.Load() }
 
