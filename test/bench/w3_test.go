@@ -24,6 +24,11 @@ import (
 // same work takes a quarter more or less CPU from one run to the next on a
 // shared machine, so one run says little. Every run is printed.
 //
+// Before each W3 run, runW3Floor has the control plane take the same
+// creates and the writes the syncs need without tether, on its own fresh
+// environment (TETHER_BENCH_W3_FLOOR=0 leaves it out); the difference is
+// what tether adds to W3.
+//
 // W4: after the last W3 run, once no Application has changed for 5 s,
 // tether's CPU seconds and RSS over 120 s (TETHER_BENCH_IDLE) with nothing
 // changing.
@@ -32,16 +37,26 @@ func BenchmarkW3ThousandApps(b *testing.B) {
 	runs := envInt(b, "TETHER_BENCH_W3_RUNS", 3)
 	idle := envDuration(b, "TETHER_BENCH_IDLE", 120*time.Second)
 	limit := envDuration(b, "TETHER_BENCH_W3_TIMEOUT", 10*time.Minute)
-	var took, hwm, cpu []float64
+	floor := envInt(b, "TETHER_BENCH_W3_FLOOR", 1) != 0
+	var took, hwm, cpu, floors, added []float64
 	var last *w3Run
 	for i := 1; i <= runs; i++ {
 		if last != nil {
 			last.env.close()
 		}
-		last = runW3(b, n, limit, fmt.Sprintf("%d/%d", i, runs))
+		label := fmt.Sprintf("%d/%d", i, runs)
+		var f time.Duration
+		if floor {
+			f = runW3Floor(b, n, limit, label)
+		}
+		last = runW3(b, n, limit, label)
 		took = append(took, last.took.Seconds())
 		hwm = append(hwm, mib(last.at.hwmKiB))
 		cpu = append(cpu, last.at.cpu)
+		if floor {
+			floors = append(floors, f.Seconds())
+			added = append(added, (last.took - f).Seconds())
+		}
 	}
 	b.ReportMetric(0, "ns/op")
 	b.ReportMetric(median(took), "s-all-synced")
@@ -49,6 +64,12 @@ func BenchmarkW3ThousandApps(b *testing.B) {
 	b.ReportMetric(median(cpu), "cpu-s")
 	result(b, "W3 %d apps, median of %d runs: all Synced+Healthy %.2f s after the first create, tether peak RSS (VmHWM) %.1f MiB, CPU %.2f s (runs: %s s; %s MiB; %s CPU s)",
 		n, runs, median(took), median(hwm), median(cpu), fmtFloats(took, 2), fmtFloats(hwm, 1), fmtFloats(cpu, 2))
+	if floor {
+		b.ReportMetric(median(floors), "s-floor")
+		b.ReportMetric(median(added), "s-added")
+		result(b, "W3 floor, median of %d runs: the control plane alone took W3's writes in %.2f s (runs: %s s); tether added %.2f s (median; runs: %s s)",
+			runs, median(floors), fmtFloats(floors, 2), median(added), fmtFloats(added, 2))
+	}
 	w4(b, last.env.ctl, last.tracker, idle)
 }
 
