@@ -25,6 +25,9 @@ type Watcher struct {
 	mu        sync.Mutex
 	factory   dynamicinformer.DynamicSharedInformerFactory
 	informers map[schema.GroupVersionResource]cache.SharedIndexInformer
+	// synced is, per resource, done once its first listing has reached
+	// the event handlers.
+	synced map[schema.GroupVersionResource]cache.DoneChecker
 	// handled is, per resource, the highest resourceVersion of an object
 	// whose change reached the event handlers, and so the cache.
 	handled map[schema.GroupVersionResource]uint64
@@ -37,7 +40,7 @@ func NewWatcher(c *Client, onChange func(appLabel string, obj *unstructured.Unst
 	factory := dynamicinformer.NewFilteredDynamicSharedInformerFactory(c.Dynamic, 0, metav1.NamespaceAll, func(o *metav1.ListOptions) {
 		o.LabelSelector = inventory.AppLabel
 	})
-	return &Watcher{client: c, onChange: onChange, factory: factory, informers: map[schema.GroupVersionResource]cache.SharedIndexInformer{}, handled: map[schema.GroupVersionResource]uint64{}, stop: make(chan struct{})}
+	return &Watcher{client: c, onChange: onChange, factory: factory, informers: map[schema.GroupVersionResource]cache.SharedIndexInformer{}, synced: map[schema.GroupVersionResource]cache.DoneChecker{}, handled: map[schema.GroupVersionResource]uint64{}, stop: make(chan struct{})}
 }
 
 // Stop ends every informer.
@@ -51,29 +54,48 @@ func (w *Watcher) Stop() {
 	}
 }
 
-// Ensure starts watching gvr if not yet, and waits for its first listing.
-func (w *Watcher) Ensure(ctx context.Context, gvr schema.GroupVersionResource) error {
+// Ensure starts watching every resource of gvrs not watched yet, all at
+// once, and waits until each one's first listing has reached the event
+// handlers (signalled, not polled: a new kind costs its list, not a poll
+// interval).
+func (w *Watcher) Ensure(ctx context.Context, gvrs ...schema.GroupVersionResource) error {
+	var waits []cache.DoneChecker
+	var names []schema.GroupVersionResource
 	w.mu.Lock()
-	inf, ok := w.informers[gvr]
-	if !ok {
-		inf = w.factory.ForResource(gvr).Informer()
-		_ = inf.SetTransform(stripManagedFieldsNoise)
-		_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-			AddFunc:    func(o any) { w.notify(gvr, o, false) },
-			UpdateFunc: func(_, o any) { w.notify(gvr, o, false) },
-			DeleteFunc: func(o any) { w.notify(gvr, o, true) },
-		})
-		w.informers[gvr] = inf
-		go inf.Run(w.stop)
+	for _, gvr := range gvrs {
+		synced, ok := w.synced[gvr]
+		if !ok {
+			inf := w.factory.ForResource(gvr).Informer()
+			_ = inf.SetTransform(stripManagedFieldsNoise)
+			reg, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+				AddFunc:    func(o any) { w.notify(gvr, o, false) },
+				UpdateFunc: func(_, o any) { w.notify(gvr, o, false) },
+				DeleteFunc: func(o any) { w.notify(gvr, o, true) },
+			})
+			if err != nil {
+				w.mu.Unlock()
+				return fmt.Errorf("watch %s: %w", gvr, err)
+			}
+			synced = reg.HasSyncedChecker()
+			w.informers[gvr], w.synced[gvr] = inf, synced
+			go inf.Run(w.stop)
+		}
+		if !cache.IsDone(synced) {
+			waits, names = append(waits, synced), append(names, gvr)
+		}
 	}
 	w.mu.Unlock()
-	if inf.HasSynced() {
+	if len(waits) == 0 {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
-		return fmt.Errorf("watch %s: cache did not sync", gvr)
+	if !cache.WaitFor(ctx, "", waits...) {
+		for i, c := range waits {
+			if !cache.IsDone(c) {
+				return fmt.Errorf("watch %s: cache did not sync", names[i])
+			}
+		}
 	}
 	return nil
 }

@@ -232,9 +232,48 @@ func (r *Reconciler) liveObjects(ctx context.Context, t *target, app types.Names
 	for _, k := range inv {
 		known[k] = true
 	}
+	// Each kind is mapped once per comparison: a kind that is not served
+	// (yet) resets discovery, which should happen once, not per object.
+	type mapped struct {
+		m  cluster.Mapping
+		ok bool
+	}
+	mappings := map[schema.GroupVersionKind]mapped{}
+	mapOf := func(gvk schema.GroupVersionKind) (cluster.Mapping, bool) {
+		if v, done := mappings[gvk]; done {
+			return v.m, v.ok
+		}
+		m, err := t.client.Map(gvk)
+		mappings[gvk] = mapped{m, err == nil}
+		return m, err == nil
+	}
+	if t.watcher != nil {
+		// Start the watches of every kind at once: the first sync of an
+		// app waits for one round of listings, not one per kind.
+		var gvrs []schema.GroupVersionResource
+		seen := map[schema.GroupVersionResource]bool{}
+		add := func(gvk schema.GroupVersionKind) {
+			if m, ok := mapOf(gvk); ok && !seen[m.GVR] {
+				seen[m.GVR] = true
+				gvrs = append(gvrs, m.GVR)
+			}
+		}
+		for _, d := range desired {
+			if h, err := plan.Hook(d); err == nil && (h.IsHook() || h.Skip) {
+				continue
+			}
+			add(d.GroupVersionKind())
+		}
+		for _, k := range inv {
+			add(k.GroupKind().WithVersion(""))
+		}
+		if err := t.watcher.Ensure(ctx, gvrs...); err != nil {
+			return nil, err
+		}
+	}
 	lookup := func(k inventory.Key, version string, direct bool) error {
-		m, err := t.client.Map(k.GroupKind().WithVersion(version))
-		if err != nil {
+		m, ok := mapOf(k.GroupKind().WithVersion(version))
+		if !ok {
 			return nil // kind not served (yet): missing
 		}
 		var obj *unstructured.Unstructured
@@ -250,6 +289,7 @@ func (r *Reconciler) liveObjects(ctx context.Context, t *target, app types.Names
 			direct = false // the namespace cache says it does not exist
 		}
 		if obj == nil && direct {
+			var err error
 			if obj, err = t.applier.Get(ctx, k, version); err != nil {
 				return fmt.Errorf("%s: read: %w", k, err)
 			}
