@@ -21,6 +21,9 @@
 //	TETHER_BENCH_W3_APPS    W3's number of apps (default 1000)
 //	TETHER_BENCH_W3_RUNS    how many times W3 runs; the median is reported
 //	                        (default 3)
+//	TETHER_BENCH_W3_FLOOR   0 leaves out the floor run before each W3 run
+//	                        (the control plane taking W3's writes without
+//	                        tether; see runW3Floor)
 //	TETHER_BENCH_IDLE       W4's idle window (default 120s)
 //	TETHER_BENCH_W2_TIMEOUT how long W2 waits for one revert (default 60s)
 //	TETHER_BENCH_W3_TIMEOUT how long W3 waits for every app (default 10m)
