@@ -34,6 +34,9 @@ func newControllerCmd(k *kubeFlags) *cobra.Command {
 			slog.SetDefault(logger)
 			log.SetLogger(logr.FromSlogHandler(logger.Handler()))
 			opts.AppNamespaces = splitList(appNamespaces)
+			if err := opts.Validate(); err != nil {
+				return err
+			}
 			limit, from, err := setMemoryLimit(memoryLimit)
 			if err != nil {
 				return err
@@ -63,6 +66,8 @@ func newControllerCmd(k *kubeFlags) *cobra.Command {
 	f.StringVar(&opts.MetricsAddr, "metrics-addr", opts.MetricsAddr, "address of the Prometheus metrics endpoint (0 disables)")
 	f.StringVar(&opts.PprofAddr, "pprof-addr", "", "address of Go's pprof profiles, for performance work (empty disables)")
 	f.StringVar(&opts.WebhookAddr, "webhook-addr", "", "address of the Git webhook endpoint "+controller.WebhookPath+", e.g. :8080 (empty disables): a push compares the apps that follow the pushed branch or tag at once")
+	f.StringVar(&opts.WebhookTLSCert, "webhook-tls-cert", "", "PEM certificate (chain) file: the webhook endpoint speaks HTTPS; the file and the key are read again when they change")
+	f.StringVar(&opts.WebhookTLSKey, "webhook-tls-key", "", "PEM private key file of --webhook-tls-cert")
 	f.StringVar(&memoryLimit, "memory-limit", "", "soft memory limit of the Go runtime (e.g. 256Mi; 0 for none): the garbage collector works harder as the heap nears it (default: $GOMEMLIMIT when set, else 90% of the container's memory limit when there is one)")
 	f.BoolVarP(&verbose, "verbose", "v", false, "log every applied object")
 	return cmd

@@ -44,6 +44,9 @@ func Scheme() *runtime.Scheme {
 
 // New builds the controller manager for cfg. Start it with mgr.Start(ctx).
 func New(cfg *rest.Config, opts Options) (manager.Manager, *Reconciler, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, nil, err
+	}
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = DefaultOptions().PollInterval
 	}
@@ -135,7 +138,13 @@ func New(cfg *rest.Config, opts Options) (manager.Manager, *Reconciler, error) {
 		return nil, nil, err
 	}
 	if addr := opts.WebhookAddr; addr != "" && addr != "0" {
-		if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error { return r.serveWebhooks(ctx, addr) })); err != nil {
+		var cert *servingCert
+		if opts.WebhookTLSCert != "" {
+			if cert, err = newServingCert(opts.WebhookTLSCert, opts.WebhookTLSKey); err != nil {
+				return nil, nil, fmt.Errorf("webhook endpoint: %w", err)
+			}
+		}
+		if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error { return r.serveWebhooks(ctx, addr, cert) })); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"errors"
 	"time"
 )
 
@@ -24,6 +25,9 @@ type Options struct {
 	// WebhookAddr serves the Git webhook endpoint /api/webhook ("" or "0"
 	// disables).
 	WebhookAddr string
+	// WebhookTLSCert and WebhookTLSKey are PEM files: when set, the webhook
+	// endpoint speaks HTTPS, reading the files again when they change.
+	WebhookTLSCert, WebhookTLSKey string
 	// OperationTimeout bounds each wait of a sync: a wave turning healthy,
 	// a hook finishing.
 	OperationTimeout time.Duration
@@ -43,4 +47,16 @@ func DefaultOptions() Options {
 		StatusRefresh:    10 * time.Minute,
 		OperationTimeout: 5 * time.Minute,
 	}
+}
+
+// Validate reports options that cannot work together, naming the flags.
+func (o Options) Validate() error {
+	webhook := o.WebhookAddr != "" && o.WebhookAddr != "0"
+	switch {
+	case (o.WebhookTLSCert == "") != (o.WebhookTLSKey == ""):
+		return errors.New("--webhook-tls-cert and --webhook-tls-key go together: set both or neither")
+	case o.WebhookTLSCert != "" && !webhook:
+		return errors.New("--webhook-tls-cert and --webhook-tls-key need --webhook-addr")
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -30,8 +31,9 @@ const webhookSecret = "argocd-secret"
 // maxWebhookBody bounds a push event (GitHub sends at most 25 MB).
 const maxWebhookBody = 25 << 20
 
-// serveWebhooks runs the webhook endpoint on addr until ctx ends.
-func (r *Reconciler) serveWebhooks(ctx context.Context, addr string) error {
+// serveWebhooks runs the webhook endpoint on addr until ctx ends, over
+// HTTPS when cert is set.
+func (r *Reconciler) serveWebhooks(ctx context.Context, addr string, cert *servingCert) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("webhook endpoint %s: %w", addr, err)
@@ -39,7 +41,13 @@ func (r *Reconciler) serveWebhooks(ctx context.Context, addr string) error {
 	mux := http.NewServeMux()
 	mux.Handle(WebhookPath, r.webhookHandler())
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute}
-	slog.Info("webhook endpoint listening", "addr", ln.Addr().String(), "path", WebhookPath)
+	scheme := "http"
+	if cert != nil {
+		scheme = "https"
+		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: cert.GetCertificate}
+		ln = tls.NewListener(ln, srv.TLSConfig)
+	}
+	slog.Info("webhook endpoint listening", "addr", ln.Addr().String(), "path", WebhookPath, "scheme", scheme)
 	go func() {
 		<-ctx.Done()
 		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)

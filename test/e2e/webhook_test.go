@@ -1,13 +1,19 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +23,7 @@ import (
 
 	"github.com/tether-gitops/tether/internal/controller"
 	"github.com/tether-gitops/tether/internal/testenv/gitserver"
+	"github.com/tether-gitops/tether/internal/testenv/tlsproxy"
 )
 
 // TestWebhookPushSyncsAtOnce: with a poll interval of an hour, only the
@@ -43,32 +50,9 @@ func TestWebhookPushSyncsAtOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The payload names the repository by its web address, as GitHub does.
 	push := func(ref, key string) (int, string) {
 		t.Helper()
-		body := fmt.Sprintf(`{"ref": %q, "repository": {"html_url": %q, "default_branch": "main"}}`, ref, strings.TrimSuffix(repo.HTTPURL(), ".git"))
-		mac := hmac.New(sha256.New, []byte(key))
-		mac.Write([]byte(body))
-		req, err := http.NewRequest(http.MethodPost, "http://"+addr+controller.WebhookPath, strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("X-GitHub-Event", "push")
-		req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
-		var resp *http.Response
-		for i := 0; i < 50; i++ { // the endpoint starts with the controller
-			if resp, err = http.DefaultClient.Do(req); err == nil {
-				break
-			}
-			time.Sleep(100 * time.Millisecond)
-			req.Body = io.NopCloser(strings.NewReader(body))
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		return githubPush(t, http.DefaultClient, "http://"+addr, repo.HTTPURL(), ref, key)
 	}
 
 	if code, msg := push("refs/heads/main", "wrong"); code != http.StatusUnauthorized || !strings.Contains(msg, "does not match webhook.github.secret") {
@@ -111,4 +95,132 @@ spec:
 		t.Fatalf("the push: %d %s", code, msg)
 	}
 	e.waitSetApps(t, "pushed-dirs", 30*time.Second, "svc-one")
+}
+
+// githubPush posts a GitHub push event of ref for the repository at repoURL
+// to the webhook endpoint at base, signed with key, retrying while the
+// endpoint starts; it returns the answer's status and body.
+func githubPush(t *testing.T, client *http.Client, base, repoURL, ref, key string) (int, string) {
+	t.Helper()
+	// The payload names the repository by its web address, as GitHub does.
+	body := fmt.Sprintf(`{"ref": %q, "repository": {"html_url": %q, "default_branch": "main"}}`, ref, strings.TrimSuffix(repoURL, ".git"))
+	mac := hmac.New(sha256.New, []byte(key))
+	mac.Write([]byte(body))
+	var resp *http.Response
+	var err error
+	for i := 0; i < 50; i++ { // the endpoint starts with the controller
+		req, rerr := http.NewRequest(http.MethodPost, base+controller.WebhookPath, strings.NewReader(body))
+		if rerr != nil {
+			t.Fatal(rerr)
+		}
+		req.Header.Set("X-GitHub-Event", "push")
+		req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
+		if resp, err = client.Do(req); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestWebhookOverHTTPS: with --webhook-tls-cert and --webhook-tls-key the
+// endpoint speaks HTTPS only; a push over it syncs the app, and a new key
+// pair written over the files is served to the next connection without a
+// restart.
+func TestWebhookOverHTTPS(t *testing.T) {
+	ca, err := tlsproxy.NewCA("webhook CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
+	writePair := func(at time.Time) []byte {
+		t.Helper()
+		cert, key, err := ca.Server("127.0.0.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for f, b := range map[string][]byte{certFile: cert, keyFile: key} {
+			if err := os.WriteFile(f, b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chtimes(f, at, at); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return cert
+	}
+	firstCert := writePair(time.Now().Add(-time.Minute))
+	addr := freeAddr(t)
+	e := startTether(t, func(o *controller.Options) {
+		o.PollInterval, o.WebhookAddr, o.WebhookTLSCert, o.WebhookTLSKey = time.Hour, addr, certFile, keyFile
+	})
+	dest := destNamespace(t)
+	repo := newRepo(t, gitserver.Anonymous, map[string]string{"app/cm.yaml": cmYAML("tls-hooked", "v1")})
+	e.createApp(t, named("tls-hooked"), repo.HTTPURL(), dest)
+	first, err := repo.Head("main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.waitApp(t, "tls-hooked", "synced at the first commit", syncedHealthy(first))
+	second, err := repo.Commit("main", map[string]string{"app/cm.yaml": cmYAML("tls-hooked", "v2")}, nil, "v2")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(ca.PEM())
+	var served []*x509.Certificate
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		DisableKeepAlives: true, // every request a new connection, so a new certificate shows
+		TLSClientConfig: &tls.Config{RootCAs: pool, VerifyConnection: func(cs tls.ConnectionState) error {
+			served = append(served, cs.PeerCertificates[0])
+			return nil
+		}},
+	}}
+	if code, msg := githubPush(t, client, "https://"+addr, repo.HTTPURL(), "refs/heads/main", ""); code != http.StatusOK || msg != "refreshed 1 applications\n" {
+		t.Fatalf("the push over HTTPS: %d %s", code, msg)
+	}
+	e.waitApp(t, "tls-hooked", "synced at the pushed commit", syncedHealthy(second))
+	if len(served) == 0 || !samePEMCert(t, served[len(served)-1], firstCert) {
+		t.Fatal("the endpoint did not serve the certificate of --webhook-tls-cert")
+	}
+
+	// Plain HTTP gets no answer of the endpoint's.
+	resp, err := http.Post("http://"+addr+controller.WebhookPath, "application/json", strings.NewReader("{}"))
+	if err == nil {
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("plain HTTP to the HTTPS endpoint: status %d, want a refusal", resp.StatusCode)
+		}
+	}
+
+	// A new pair written over the files is served without a restart.
+	secondCert := writePair(time.Now())
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		code, _ := githubPush(t, client, "https://"+addr, repo.HTTPURL(), "refs/heads/other", "")
+		if code == http.StatusOK && samePEMCert(t, served[len(served)-1], secondCert) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the rotated certificate was not served within 10 s")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// samePEMCert reports whether c is the certificate in certPEM.
+func samePEMCert(t *testing.T, c *x509.Certificate, certPEM []byte) bool {
+	t.Helper()
+	b, _ := pem.Decode(certPEM)
+	if b == nil {
+		t.Fatal("not a PEM certificate")
+	}
+	return bytes.Equal(c.Raw, b.Bytes)
 }

@@ -178,3 +178,29 @@ func issue(ca *x509.Certificate, caKey *ecdsa.PrivateKey, name string, usage x50
 	c, err := tls.X509KeyPair(pp.cert, pp.key)
 	return c, pp, err
 }
+
+// CA is a test certificate authority, for servers of tests' own.
+type CA struct {
+	key  *ecdsa.PrivateKey
+	cert *x509.Certificate
+	pem  pemPair
+}
+
+// NewCA makes a certificate authority called name.
+func NewCA(name string) (*CA, error) {
+	key, cert, p, err := newCA(name)
+	if err != nil {
+		return nil, err
+	}
+	return &CA{key: key, cert: cert, pem: p}, nil
+}
+
+// PEM is the CA's certificate.
+func (c *CA) PEM() []byte { return c.pem.cert }
+
+// Server issues a server certificate and key (PEM) for name, a host name
+// or an IP address.
+func (c *CA) Server(name string) (certPEM, keyPEM []byte, err error) {
+	_, p, err := issue(c.cert, c.key, name, x509.ExtKeyUsageServerAuth)
+	return p.cert, p.key, err
+}
