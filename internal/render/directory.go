@@ -2,6 +2,7 @@ package render
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path"
 	"strings"
@@ -36,7 +37,7 @@ func (s *snapshot) renderDirectory(ctx context.Context, appAbs, appRel string, s
 			return d.Recurse && !strings.HasPrefix(path.Base(rel), "."), nil
 		}
 		ext := strings.ToLower(path.Ext(rel))
-		if !manifestExtensions[ext] {
+		if !manifestExtensions[ext] && ext != ".jsonnet" {
 			return false, nil
 		}
 		if include != nil && !include.match(rel) {
@@ -46,6 +47,11 @@ func (s *snapshot) renderDirectory(ctx context.Context, appAbs, appRel string, s
 			return false, nil
 		}
 		name := path.Join(appRel, rel)
+		if ext == ".jsonnet" {
+			// Argo CD renders these; leaving them out would make their
+			// objects look deleted from Git (and pruned).
+			return false, &Error{File: name, Err: errors.New("Jsonnet is not supported; exclude the file (directory.exclude) if it is not meant to render objects")}
+		}
 		data, err := s.readFile(abs, name)
 		if err != nil {
 			return false, err

@@ -172,6 +172,11 @@ func TestRenderDirectoryErrors(t *testing.T) {
 			want: wantErr{is: ErrPathEscapes, contains: "path escapes the repository"},
 		},
 		{
+			name: "a Jsonnet file is refused, not left out",
+			path: "jsonnet",
+			want: wantErr{file: "jsonnet/main.jsonnet", contains: "Jsonnet is not supported"},
+		},
+		{
 			name: "a missing path is reported",
 			path: "apps/x",
 			want: wantErr{contains: "path apps/x does not exist in the repository"},
@@ -190,6 +195,19 @@ func TestRenderDirectoryErrors(t *testing.T) {
 			}
 			checkErr(t, err, tt.want)
 		})
+	}
+}
+
+// A Jsonnet file excluded by the directory's globs is no longer an error;
+// .libsonnet files are libraries and never one.
+func TestRenderDirectoryExcludedJsonnet(t *testing.T) {
+	req := Request{Root: "testdata/dir", Source: v1alpha1.ApplicationSource{Path: "jsonnet", Directory: &v1alpha1.ApplicationSourceDirectory{Exclude: "*.jsonnet"}}}
+	res, err := renderBoth(t, context.Background(), req, DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := describe(res.Objects); len(res.Objects) != 1 || res.Objects[0].GetName() != "plain" {
+		t.Fatalf("objects: %v, want only ConfigMap plain", got)
 	}
 }
 
