@@ -20,6 +20,7 @@ type servingCert struct {
 	mu      sync.Mutex
 	cert    *tls.Certificate
 	stamp   string // size and modification time of both files when loaded
+	failed  string // the stamp of files that failed to load (warned once)
 	checked time.Time
 }
 
@@ -68,14 +69,18 @@ func (c *servingCert) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, er
 	}
 	c.checked = time.Now()
 	stamp, err := c.fileStamp()
-	if err == nil && stamp != c.stamp {
-		err = c.load(stamp)
-		if err == nil {
+	if err == nil && (stamp == c.stamp || stamp == c.failed) {
+		return c.cert, nil
+	}
+	if err == nil {
+		if err = c.load(stamp); err == nil {
 			slog.Info("serving a new TLS certificate", "cert", c.certFile)
+			return c.cert, nil
 		}
 	}
-	if err != nil {
+	if stamp == "" || stamp != c.failed {
 		slog.Warn("the TLS key pair cannot be read again; serving the last one", "error", err.Error())
 	}
+	c.failed = stamp
 	return c.cert, nil
 }
