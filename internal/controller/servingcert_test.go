@@ -83,6 +83,11 @@ func TestServingCertFollowsItsFiles(t *testing.T) {
 	if got := servedName(t, c); got != "second.example" {
 		t.Fatalf("with the key file gone: served %q, want the last good second.example", got)
 	}
+	c4, k4 := selfSigned(t, "fourth.example")
+	write(c4, k4, time.Now().Add(2*time.Minute))
+	if got := servedName(t, c); got != "fourth.example" {
+		t.Fatalf("after a good pair replaced the broken one: served %q, want fourth.example", got)
+	}
 }
 
 // A pair that cannot be loaded at start is an error naming both files.
