@@ -50,7 +50,7 @@ func (s *snapshot) renderDirectory(ctx context.Context, appAbs, appRel string, s
 		if ext == ".jsonnet" {
 			// Argo CD renders these; leaving them out would make their
 			// objects look deleted from Git (and pruned).
-			return false, &Error{File: name, Err: errors.New("Jsonnet is not supported; exclude the file (directory.exclude) if it is not meant to render objects")}
+			return false, &Error{File: name, Err: errors.New("a Jsonnet file, and Jsonnet is not supported; exclude the file (directory.exclude) if it is not meant to render objects")}
 		}
 		data, err := s.readFile(abs, name)
 		if err != nil {
