@@ -38,8 +38,9 @@ const floorWorkers = 8
 // tether's field manager, label and annotation), one status write with the
 // status tether writes after the sync, and one Event. The time until the
 // tracker sees every app Synced and Healthy is what W3 would take with an
-// agent that needed no CPU and no reads of its own; W3 minus this is what
-// tether adds. The machine's speed changes by up to a half from one minute
+// agent whose only work was making these requests (no watches, reads, Git
+// or rendering; the requests themselves cost this client about 2.5 CPU s);
+// W3 minus this is what tether adds. The machine's speed changes by up to a half from one minute
 // to the next, so each W3 run is paired with a floor run next to it.
 func runW3Floor(b *testing.B, n int, limit time.Duration, label string) time.Duration {
 	e := newEnv(b)
