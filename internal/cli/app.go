@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -71,15 +72,25 @@ func newAppListCmd(f *appFlags) *cobra.Command {
 }
 
 func newAppGetCmd(f *appFlags) *cobra.Command {
-	var watch bool
+	var watch, refresh, hardRefresh bool
+	var timeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "get NAME",
 		Short: "Show an Application: source, status, conditions and objects",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			mode, err := refreshMode(refresh, hardRefresh)
+			if err != nil {
+				return err
+			}
 			c, a, err := f.getApp(cmd.Context(), args[0])
 			if err != nil {
 				return err
+			}
+			if mode != "" {
+				if a, err = refreshApp(cmd.Context(), c, a, mode, timeout); err != nil {
+					return err
+				}
 			}
 			if watch {
 				_, err := watchApp(cmd.Context(), c, client.ObjectKeyFromObject(a), cmd.OutOrStdout(), "", nil)
@@ -95,6 +106,9 @@ func newAppGetCmd(f *appFlags) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVarP(&watch, "watch", "w", false, "keep printing changes of sync, health and the running operation until interrupted")
+	cmd.Flags().BoolVar(&refresh, "refresh", false, "have the controller compare the app with Git now (the refresh annotation) and show the result")
+	cmd.Flags().BoolVar(&hardRefresh, "hard-refresh", false, "as --refresh, reading Git and rendering again without the controller's caches")
+	cmd.Flags().DurationVar(&timeout, "timeout", time.Minute, "how long --refresh and --hard-refresh wait for the controller")
 	return cmd
 }
 

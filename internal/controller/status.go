@@ -21,7 +21,9 @@ import (
 
 // writeStatus writes the status when it changed (or reconciledAt is older
 // than StatusRefresh), removes a handled refresh annotation and clears
-// a handled operation. An app in sync costs no write.
+// a handled operation. An app in sync costs no write. After a refresh the
+// status is always written, after the annotation's removal: `tether app get
+// --refresh` returns the app as that write leaves it.
 func (r *Reconciler) writeStatus(ctx context.Context, orig, app *v1alpha1.Application, refresh string, clearOp bool) error {
 	if refresh != "" || clearOp {
 		patch := map[string]any{}
