@@ -4,14 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tether-gitops/tether/api/v1alpha1"
+	"github.com/tether-gitops/tether/internal/webhook"
 )
 
 // appFlags are shared by the app commands.
@@ -44,31 +47,82 @@ func (f *appFlags) getApp(ctx context.Context, name string) (client.WithWatch, *
 }
 
 func newAppListCmd(f *appFlags) *cobra.Command {
-	return &cobra.Command{
+	var selector, repo string
+	var projects []string
+	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List Applications with their sync and health status",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts := []client.ListOption{client.InNamespace(f.namespace)}
+			if selector != "" {
+				sel, err := labels.Parse(selector)
+				if err != nil {
+					return fmt.Errorf("--selector %q: %w", selector, err)
+				}
+				opts = append(opts, client.MatchingLabelsSelector{Selector: sel})
+			}
 			c, err := f.client()
 			if err != nil {
 				return err
 			}
 			var list v1alpha1.ApplicationList
-			if err := c.List(cmd.Context(), &list, client.InNamespace(f.namespace)); err != nil {
+			if err := c.List(cmd.Context(), &list, opts...); err != nil {
 				return fmt.Errorf("list applications in %s: %w", f.namespace, err)
 			}
-			sort.Slice(list.Items, func(i, j int) bool { return list.Items[i].Name < list.Items[j].Name })
+			items := filterApps(list.Items, projects, repo)
+			sort.Slice(items, func(i, j int) bool { return items[i].Name < items[j].Name })
 			if f.output != "" {
-				return printObject(cmd.OutOrStdout(), f.output, list.Items)
+				return printObject(cmd.OutOrStdout(), f.output, items)
 			}
-			rows := make([][]string, 0, len(list.Items))
-			for _, a := range list.Items {
+			rows := make([][]string, 0, len(items))
+			for _, a := range items {
 				rows = append(rows, []string{a.Name, destServer(a.Spec.Destination), orDash(a.Spec.Destination.Namespace), orDash(a.Spec.Project),
 					orDash(a.Status.Sync.Status), orDash(a.Status.Health.Status), syncPolicy(a.Spec.SyncPolicy), revisionOf(a.Status.Sync.Revision, a.Status.Sync.Revisions), conditionTypes(a.Status.Conditions)})
 			}
 			return table(cmd.OutOrStdout(), []string{"NAME", "CLUSTER", "NAMESPACE", "PROJECT", "STATUS", "HEALTH", "SYNCPOLICY", "REVISION", "CONDITIONS"}, rows)
 		},
 	}
+	cmd.Flags().StringVarP(&selector, "selector", "l", "", "only apps whose labels match this selector (e.g. team=payments,tier!=canary)")
+	cmd.Flags().StringSliceVarP(&projects, "project", "p", nil, "only apps of these projects (repeat or comma-separate; empty project is default)")
+	cmd.Flags().StringVarP(&repo, "repo", "r", "", "only apps with a source from this repository, in any of its address forms (HTTPS, SSH, web)")
+	return cmd
+}
+
+// filterApps keeps the apps of projects (all when none; an empty project
+// is "default") with a source from repo (all when empty).
+func filterApps(apps []v1alpha1.Application, projects []string, repo string) []v1alpha1.Application {
+	out := apps[:0:0]
+	for _, a := range apps {
+		if len(projects) > 0 {
+			p := a.Spec.Project
+			if p == "" {
+				p = v1alpha1.DefaultProject
+			}
+			if !slices.Contains(projects, p) {
+				continue
+			}
+		}
+		if repo != "" && !usesRepo(&a, webhook.RepoKey(repo)) {
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// usesRepo reports whether one of a's sources is from the repository of
+// key (a webhook.RepoKey).
+func usesRepo(a *v1alpha1.Application, key string) bool {
+	if a.Spec.Source != nil && !a.Spec.HasMultipleSources() && webhook.RepoKey(a.Spec.Source.RepoURL) == key {
+		return true
+	}
+	for _, s := range a.Spec.Sources {
+		if webhook.RepoKey(s.RepoURL) == key {
+			return true
+		}
+	}
+	return false
 }
 
 func newAppGetCmd(f *appFlags) *cobra.Command {

@@ -28,20 +28,3 @@ func TestParseResources(t *testing.T) {
 		}
 	}
 }
-
-func TestRefreshMode(t *testing.T) {
-	for _, c := range []struct {
-		refresh, hard bool
-		want, err     string
-	}{
-		{false, false, "", ""},
-		{true, false, "normal", ""},
-		{false, true, "hard", ""},
-		{true, true, "", "--refresh and --hard-refresh: choose one"},
-	} {
-		got, err := refreshMode(c.refresh, c.hard)
-		if got != c.want || (err == nil) != (c.err == "") || (err != nil && err.Error() != c.err) {
-			t.Errorf("refreshMode(%v, %v) = %q, %v; want %q, %q", c.refresh, c.hard, got, err, c.want, c.err)
-		}
-	}
-}

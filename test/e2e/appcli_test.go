@@ -66,3 +66,53 @@ func TestAppGetRefreshWithoutController(t *testing.T) {
 		t.Fatalf("app get --refresh without a controller: %v\n%s", err, out)
 	}
 }
+
+// TestAppListFilters: app list narrows by label selector (on the server),
+// project and repository (in any address form).
+func TestAppListFilters(t *testing.T) {
+	e := startTether(t)
+	dest := destNamespace(t)
+	one := newRepo(t, gitserver.Anonymous, map[string]string{"app/cm.yaml": cmYAML("one", "v1")})
+	two := newRepo(t, gitserver.Anonymous, map[string]string{"app/cm.yaml": cmYAML("two", "v1")})
+	labelled := func(name, team string) string {
+		return strings.Replace(named(name), "metadata: {name: "+name+"}", "metadata: {name: "+name+", labels: {team: "+team+"}}", 1)
+	}
+	e.createApp(t, labelled("list-a", "red"), one.HTTPURL(), dest)
+	e.createApp(t, labelled("list-b", "blue"), two.HTTPURL(), dest)
+	e.createApp(t, labelled("list-c", "red"), two.HTTPURL(), dest)
+	names := func(args ...string) string {
+		t.Helper()
+		out, err := runCLI(t, append([]string{"app", "list", "-n", e.ns, "-o", "json"}, args...)...)
+		if err != nil {
+			t.Fatalf("app list %v: %v\n%s", args, err, out)
+		}
+		var apps []v1alpha1.Application
+		if err := json.Unmarshal([]byte(out), &apps); err != nil {
+			t.Fatalf("app list %v -o json: %v\n%s", args, err, out)
+		}
+		var got []string
+		for _, a := range apps {
+			got = append(got, a.Name)
+		}
+		return strings.Join(got, ",")
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "list-a,list-b,list-c"},
+		{[]string{"-l", "team=red"}, "list-a,list-c"},
+		{[]string{"--selector", "team!=red"}, "list-b"},
+		{[]string{"-r", strings.TrimSuffix(two.HTTPURL(), ".git") + "/"}, "list-b,list-c"},
+		{[]string{"-r", one.HTTPURL(), "-l", "team=red"}, "list-a"},
+		{[]string{"-p", "default"}, "list-a,list-b,list-c"},
+		{[]string{"-p", "other,another"}, ""},
+	} {
+		if got := names(c.args...); got != c.want {
+			t.Errorf("app list %v: %q, want %q", c.args, got, c.want)
+		}
+	}
+	if out, err := runCLI(t, "app", "list", "-n", e.ns, "-l", "team in (red"); err == nil || !strings.Contains(err.Error(), "--selector") {
+		t.Errorf("a bad selector: %v\n%s", err, out)
+	}
+}
