@@ -93,6 +93,7 @@ func newAppListCmd(f *appFlags) *cobra.Command {
 // is "default") with a source from repo (all when empty).
 func filterApps(apps []v1alpha1.Application, projects []string, repo string) []v1alpha1.Application {
 	out := apps[:0:0]
+	key := webhook.RepoKey(repo)
 	for _, a := range apps {
 		if len(projects) > 0 {
 			p := a.Spec.Project
@@ -103,7 +104,7 @@ func filterApps(apps []v1alpha1.Application, projects []string, repo string) []v
 				continue
 			}
 		}
-		if repo != "" && !usesRepo(&a, webhook.RepoKey(repo)) {
+		if repo != "" && !usesRepo(&a, key) {
 			continue
 		}
 		out = append(out, a)
