@@ -110,6 +110,8 @@ func TestRenderErrorsNameTheFileAndApplyNothing(t *testing.T) {
 		// Read from Git objects: refused from the blob's size, unread.
 		"too-large":  {map[string]string{"app/good.yaml": cmYAML("good-3", "x"), "app/big.yaml": cmYAML("big", strings.Repeat("x", 5<<20))}, "app/big.yaml: file is larger than the 4194304-byte limit"},
 		"alias-bomb": {map[string]string{"app/good.yaml": cmYAML("good-4", "x"), "app/bomb.yaml": testenv.AliasBomb()}, "app/bomb.yaml: document 1: YAML aliases expand it"},
+		// Argo CD would render it: leaving it out would prune its objects.
+		"jsonnet": {map[string]string{"app/good.yaml": cmYAML("good-5", "x"), "app/main.jsonnet": `{apiVersion: "v1", kind: "ConfigMap", metadata: {name: "j"}}`}, "app/main.jsonnet: a Jsonnet file, and Jsonnet is not supported"},
 	}
 	for name, tc := range cases {
 		repo := newRepo(t, gitserver.Anonymous, tc.files)
@@ -118,7 +120,7 @@ func TestRenderErrorsNameTheFileAndApplyNothing(t *testing.T) {
 			e.waitApp(t, name, "render error naming "+tc.want, hasCondition(v1alpha1.ConditionComparisonError, tc.want))
 		})
 	}
-	for _, n := range []string{"good-1", "good-2", "dup", "good-3", "good-4"} {
+	for _, n := range []string{"good-1", "good-2", "dup", "good-3", "good-4", "good-5"} {
 		if configMap(t, dest, n) != nil {
 			t.Errorf("ConfigMap %s was applied although its render failed", n)
 		}
