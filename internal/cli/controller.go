@@ -64,6 +64,7 @@ func newControllerCmd(k *kubeFlags) *cobra.Command {
 	f.DurationVar(&opts.OperationTimeout, "operation-timeout", opts.OperationTimeout, "how long a sync waits for a wave to turn healthy or a hook to finish")
 	f.IntVar(&opts.Workers, "workers", opts.Workers, "apps reconciled at once")
 	f.StringVar(&opts.MetricsAddr, "metrics-addr", opts.MetricsAddr, "address of the Prometheus metrics endpoint (0 disables)")
+	f.StringVar(&opts.HealthAddr, "health-addr", "", "address of the probes /healthz (the process answers) and /readyz (the Application and AppProject caches have listed their objects), e.g. :8081 (empty disables)")
 	f.StringVar(&opts.PprofAddr, "pprof-addr", "", "address of Go's pprof profiles, for performance work (empty disables)")
 	f.StringVar(&opts.WebhookAddr, "webhook-addr", "", "address of the Git webhook endpoint "+controller.WebhookPath+", e.g. :8080 (empty disables): a push compares the apps that follow the pushed branch or tag at once")
 	f.StringVar(&opts.WebhookTLSCert, "webhook-tls-cert", "", "PEM certificate (chain) file: the webhook endpoint speaks HTTPS; the file and the key are read again when they change")

@@ -76,7 +76,7 @@ func New(cfg *rest.Config, opts Options) (manager.Manager, *Reconciler, error) {
 	mgr, err := ctrl.NewManager(cfg, manager.Options{
 		Scheme:                 Scheme(),
 		Metrics:                metricsserver.Options{BindAddress: opts.MetricsAddr},
-		HealthProbeBindAddress: "0",
+		HealthProbeBindAddress: probeAddr(opts.HealthAddr),
 		PprofBindAddress:       opts.PprofAddr,
 		MapperProvider:         newKeptMapper,
 		// Applications are read as unstructured objects (to see fields tether
@@ -126,6 +126,9 @@ func New(cfg *rest.Config, opts Options) (manager.Manager, *Reconciler, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := addProbes(mgr, appObj, &v1alpha1.AppProject{}); err != nil {
+		return nil, nil, err
+	}
 	if err := setupAppSets(mgr, r); err != nil {
 		return nil, nil, err
 	}
@@ -154,6 +157,15 @@ func New(cfg *rest.Config, opts Options) (manager.Manager, *Reconciler, error) {
 		return nil, nil, err
 	}
 	return mgr, r, nil
+}
+
+// probeAddr is the manager's health probe address for --health-addr:
+// "0" (off) when empty.
+func probeAddr(addr string) string {
+	if addr == "" {
+		return "0"
+	}
+	return addr
 }
 
 // ensureDefaultProjects creates the allow-everything "default" AppProject

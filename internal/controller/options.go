@@ -20,6 +20,10 @@ type Options struct {
 	Workers int
 	// MetricsAddr serves Prometheus metrics ("0" disables).
 	MetricsAddr string
+	// HealthAddr serves the probes /healthz and /readyz ("" or "0"
+	// disables); /readyz answers 200 once the Application and AppProject
+	// caches have listed their objects.
+	HealthAddr string
 	// PprofAddr serves Go's pprof profiles ("" or "0" disables).
 	PprofAddr string
 	// WebhookAddr serves the Git webhook endpoint /api/webhook ("" or "0"

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -172,8 +174,10 @@ type controller struct {
 }
 
 // startController runs tether's controller (with args besides the
-// benchmark's own) against the benchmark's cluster and waits until it has
-// created the default AppProject, the sign that it is up.
+// benchmark's own) against the benchmark's cluster and waits until it is
+// up: it has created the default AppProject and its /readyz answers 200
+// (its Application and AppProject caches have listed their objects, so an
+// app created now is reconciled at once, as by an agent already running).
 func (e *env) startController(args ...string) *controller {
 	b := e.b
 	b.Helper()
@@ -183,6 +187,7 @@ func (e *env) startController(args ...string) *controller {
 	if err != nil {
 		b.Fatal(err)
 	}
+	healthAddr := freeLocalAddr(b)
 	c := &controller{logPath: filepath.Join(dir, "tether.log"), done: make(chan struct{})}
 	if keep := os.Getenv("TETHER_BENCH_LOG_DIR"); keep != "" {
 		c.logPath = filepath.Join(keep, b.Name()+".tether.log")
@@ -194,7 +199,8 @@ func (e *env) startController(args ...string) *controller {
 	c.cmd = exec.Command(tetherBinary(b), "controller",
 		"--kubeconfig", e.cp.Default().KubeconfigPath(),
 		"--app-namespaces", appNS, "--namespace", appNS,
-		"--cache-dir", filepath.Join(dir, "cache"), "--poll-interval", "3m")
+		"--cache-dir", filepath.Join(dir, "cache"), "--poll-interval", "3m",
+		"--health-addr", healthAddr)
 	c.cmd.Args = append(c.cmd.Args, args...)
 	if extra := strings.Fields(os.Getenv("TETHER_BENCH_CONTROLLER_ARGS")); len(extra) > 0 {
 		c.cmd.Args = append(c.cmd.Args, extra...)
@@ -219,14 +225,14 @@ func (e *env) startController(args ...string) *controller {
 	defer cancel()
 	projects := e.dyn.Resource(v1alpha1.GroupVersion.WithResource("appprojects")).Namespace(appNS)
 	for {
-		if _, err := projects.Get(ctx, v1alpha1.DefaultProject, metav1.GetOptions{}); err == nil {
+		if _, err := projects.Get(ctx, v1alpha1.DefaultProject, metav1.GetOptions{}); err == nil && httpOK("http://"+healthAddr+"/readyz") {
 			return c
 		}
 		select {
 		case <-c.done:
 			b.Fatalf("tether controller exited: %v", c.err)
 		case <-ctx.Done():
-			b.Fatal("tether controller did not create the default AppProject within a minute")
+			b.Fatal("tether controller did not create the default AppProject and turn ready within a minute")
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
@@ -294,4 +300,24 @@ func logSummary(path string, quote int) string {
 		}
 	}
 	return fmt.Sprintf("%d lines %v%s", len(lines), levels, strings.Join(quoted, ""))
+}
+
+// freeLocalAddr is a 127.0.0.1 address with a port nothing listens on now.
+func freeLocalAddr(b *testing.B) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// httpOK tells whether a GET of url answers 200.
+func httpOK(url string) bool {
+	resp, err := http.Get(url)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
 }

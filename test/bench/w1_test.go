@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -36,12 +35,7 @@ func runW1(b *testing.B, webhook bool) {
 	e := newEnv(b)
 	var hookURL string
 	if webhook {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			b.Fatal(err)
-		}
-		addr := ln.Addr().String()
-		ln.Close()
+		addr := freeLocalAddr(b)
 		hookURL = "http://" + addr + "/api/webhook"
 		e.startController("--webhook-addr", addr)
 	} else {

@@ -3,6 +3,9 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"io"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,8 +22,9 @@ import (
 
 // TestControllerStartedBeforeItsCRDs starts tether against a cluster
 // without tether's CRDs (as when the controller and the CRDs are applied
-// together): once the CRDs arrive, the default project is created and
-// ApplicationSets are reconciled, without a restart.
+// together): it is alive but not ready; once the CRDs arrive, it turns
+// ready, the default project is created and ApplicationSets are
+// reconciled, without a restart.
 func TestControllerStartedBeforeItsCRDs(t *testing.T) {
 	cp := testenv.Shared(t)
 	ctx := context.Background()
@@ -38,6 +42,7 @@ func TestControllerStartedBeforeItsCRDs(t *testing.T) {
 	ns := testenv.NamespaceIn(t, fresh)
 	opts := controller.DefaultOptions()
 	opts.AppNamespaces, opts.Namespace, opts.CacheDir = []string{ns}, ns, t.TempDir()
+	opts.HealthAddr = freeAddr(t)
 	mgr, _, err := controller.New(fresh.RESTConfig(), opts)
 	if err != nil {
 		t.Fatal(err)
@@ -51,7 +56,28 @@ func TestControllerStartedBeforeItsCRDs(t *testing.T) {
 		}
 	}()
 	t.Cleanup(func() { cancel(); <-done })
+	var crdsServed bool
+	if err := c.List(ctx, &v1alpha1.ApplicationList{}); err == nil {
+		crdsServed = true // left by an earlier run of this test in this process
+	}
+	probe := func(path string) (int, string) {
+		t.Helper()
+		resp, err := http.Get("http://" + opts.HealthAddr + path + "?verbose")
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	eventually(t, 30*time.Second, "/healthz answering 200", func(context.Context) (bool, error) {
+		code, _ := probe("/healthz")
+		return code == http.StatusOK, nil
+	})
 	time.Sleep(time.Second) // the controller is up without the CRDs
+	if code, body := probe("/readyz"); !crdsServed && (code != http.StatusInternalServerError || !strings.Contains(body, "[-]caches failed")) {
+		t.Fatalf("/readyz without tether's CRDs: %d %q, want 500 failing the caches check", code, body)
+	}
 
 	var out bytes.Buffer
 	if err := cli.Execute(ctx, []string{"install", "--crds"}, &out, &out); err != nil {
@@ -69,6 +95,10 @@ func TestControllerStartedBeforeItsCRDs(t *testing.T) {
 			}
 		}
 	}
+	eventually(t, 60*time.Second, "/readyz answering 200 once the CRDs are served", func(context.Context) (bool, error) {
+		code, _ := probe("/readyz")
+		return code == http.StatusOK, nil
+	})
 	eventually(t, 60*time.Second, "the default AppProject created once its CRD is served", func(ctx context.Context) (bool, error) {
 		err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: v1alpha1.DefaultProject}, &v1alpha1.AppProject{})
 		return err == nil, nil
