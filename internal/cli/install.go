@@ -1,24 +1,31 @@
 package cli
 
 import (
-	"errors"
-
 	"github.com/spf13/cobra"
 
 	"github.com/tether-gitops/tether/deploy"
+	"github.com/tether-gitops/tether/internal/version"
 )
 
 func newInstallCmd() *cobra.Command {
 	var crds bool
+	var appNamespaces string
+	opts := deploy.Options{Namespace: "argocd", Image: deploy.DefaultImage(version.Version)}
 	cmd := &cobra.Command{
-		Use:   "install --crds",
-		Short: "Print the manifests that install tether (pipe into kubectl apply -f -)",
-		Args:  cobra.NoArgs,
+		Use:   "install [--crds]",
+		Short: "Print the manifests that install tether (pipe into kubectl apply --server-side -f -)",
+		Long: `install prints tether's CRDs and the manifests that run its controller in
+the cluster: the namespace, a service account with a cluster role, the
+Deployment (with probes, and a memory limit its Go runtime follows) and a
+Service for the webhook and metrics ports. --crds prints the CRDs alone.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if !crds {
-				return errors.New("say what to print: --crds")
+			opts.AppNamespaces = splitList(appNamespaces)
+			print := deploy.Install
+			if crds {
+				print = func(deploy.Options) ([]byte, error) { return deploy.CRDs() }
 			}
-			b, err := deploy.CRDs()
+			b, err := print(opts)
 			if err != nil {
 				return err
 			}
@@ -26,6 +33,10 @@ func newInstallCmd() *cobra.Command {
 			return err
 		},
 	}
-	cmd.Flags().BoolVar(&crds, "crds", false, "print the CustomResourceDefinitions of Application, AppProject and ApplicationSet")
+	f := cmd.Flags()
+	f.BoolVar(&crds, "crds", false, "print only the CustomResourceDefinitions of Application, AppProject and ApplicationSet")
+	f.StringVar(&opts.Namespace, "namespace", opts.Namespace, "tether's namespace (created): its Secrets, AppProjects and, by default, Applications")
+	f.StringVar(&appNamespaces, "app-namespaces", "", "comma-separated namespaces watched for Applications (default: --namespace)")
+	f.StringVar(&opts.Image, "image", opts.Image, "the controller's container image")
 	return cmd
 }
