@@ -59,7 +59,7 @@ func TestInstallManifestsRunTheController(t *testing.T) {
 		if len(u.Object) == 0 {
 			continue
 		}
-		if err := c.Patch(ctx, u, client.Apply, client.FieldOwner("e2e-install")); err != nil {
+		if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner("e2e-install")); err != nil {
 			t.Fatalf("apply %s %s: %v", u.GetKind(), u.GetName(), err)
 		}
 		switch u.GetKind() {
@@ -238,4 +238,3 @@ func (l *lockedBuffer) close() {
 	defer l.mu.Unlock()
 	l.closed = true
 }
-
