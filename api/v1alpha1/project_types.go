@@ -54,6 +54,25 @@ type AppProjectSpec struct {
 	// SyncWindows allow or deny syncs at scheduled times.
 	// +optional
 	SyncWindows []SyncWindow `json:"syncWindows,omitempty"`
+	// DestinationServiceAccounts name the service account a sync runs as,
+	// per destination, when the controller runs with --sync-impersonation:
+	// the first entry whose server and namespace globs match the app's
+	// destination is used.
+	// +optional
+	DestinationServiceAccounts []ApplicationDestinationServiceAccount `json:"destinationServiceAccounts,omitempty"`
+}
+
+// ApplicationDestinationServiceAccount is the service account syncs to a
+// destination run as.
+type ApplicationDestinationServiceAccount struct {
+	// Server is a glob of the destination cluster's API server URL.
+	Server string `json:"server"`
+	// Namespace is a glob of the destination namespace.
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+	// DefaultServiceAccount is "name" (in the app's destination namespace)
+	// or "namespace:name".
+	DefaultServiceAccount string `json:"defaultServiceAccount"`
 }
 
 // SyncWindow opens (allow) or closes (deny) syncing for matching

@@ -20,6 +20,10 @@ type Client struct {
 	Dynamic   dynamic.Interface
 	Discovery discovery.DiscoveryInterface
 
+	// base, when set, is the client this one impersonates a user for: it
+	// answers the kind lookups (discovery is the same whoever asks).
+	base *Client
+
 	mu     sync.Mutex
 	mapper *restmapper.DeferredDiscoveryRESTMapper
 	// mappings remembers the answers of mapper until Reset: asking the
@@ -41,6 +45,23 @@ func New(cfg *rest.Config) (*Client, error) {
 	return &Client{Config: cfg, Dynamic: dyn, Discovery: disc, mapper: restmapper.NewDeferredDiscoveryRESTMapper(cached)}, nil
 }
 
+// Impersonating returns a client whose requests act as user (Kubernetes
+// impersonation: c's identity needs the impersonate verb on it), sharing
+// c's discovery.
+func (c *Client) Impersonating(user string) (*Client, error) {
+	cfg := rest.CopyConfig(c.Config)
+	cfg.Impersonate = rest.ImpersonationConfig{UserName: user}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	base := c
+	if c.base != nil {
+		base = c.base
+	}
+	return &Client{Config: cfg, Dynamic: dyn, Discovery: c.Discovery, base: base}, nil
+}
+
 // Mapping is the resource of a kind and whether it is namespaced.
 type Mapping struct {
 	GVR        schema.GroupVersionResource
@@ -50,6 +71,9 @@ type Mapping struct {
 // Map finds the resource of gvk, refreshing discovery once when the kind is
 // unknown (it may come from a CRD applied a moment ago).
 func (c *Client) Map(gvk schema.GroupVersionKind) (Mapping, error) {
+	if c.base != nil {
+		return c.base.Map(gvk)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if m, ok := c.mappings[gvk]; ok {
@@ -78,6 +102,10 @@ func (c *Client) Map(gvk schema.GroupVersionKind) (Mapping, error) {
 
 // Reset forgets discovery, so new kinds are found.
 func (c *Client) Reset() {
+	if c.base != nil {
+		c.base.Reset()
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.mapper.Reset()

@@ -85,13 +85,24 @@ func (r *Reconciler) finalize(ctx context.Context, app *v1alpha1.Application) (c
 		// Nothing is deleted until a person approves (as Argo CD does).
 		return r.awaitDeletionApproval(ctx, app, unapproved, approvalNote)
 	}
+	deleter := t.applier
+	if len(doomed) > 0 && r.opts.SyncImpersonation {
+		proj, perr := r.loadProject(ctx, app)
+		if perr == nil {
+			deleter, perr = r.applierFor(t, proj, app)
+		}
+		if perr != nil {
+			r.event(app, "Warning", "DeletionError", fmt.Sprintf("cannot delete the app's objects: %v", perr))
+			return ctrl.Result{RequeueAfter: comparisonRetry}, nil
+		}
+	}
 	for _, live := range doomed {
 		k := inventory.KeyOf(live)
 		remaining++
 		if live.GetDeletionTimestamp() != nil {
 			continue
 		}
-		if err := t.applier.Delete(ctx, live, policy); err != nil {
+		if err := deleter.Delete(ctx, live, policy); err != nil {
 			r.event(app, "Warning", "DeletionError", fmt.Sprintf("%s: delete: %v", k, err))
 			return ctrl.Result{}, fmt.Errorf("%s: delete: %w", k, err)
 		}
@@ -172,7 +183,11 @@ func (r *Reconciler) postDelete(ctx context.Context, app *v1alpha1.Application) 
 	}
 	hooks := cmp.plan.PostDeleteHooks()
 	if len(hooks) > 0 {
-		res, herr := cmp.target.applier.RunPostDeleteHooks(ctx, hooks, apply.SyncOptions{App: key, Timeout: r.opts.OperationTimeout})
+		applier, herr := r.applierFor(cmp.target, cmp.project, app)
+		var res []apply.ObjectResult
+		if herr == nil {
+			res, herr = applier.RunPostDeleteHooks(ctx, hooks, apply.SyncOptions{App: key, Timeout: r.opts.OperationTimeout})
+		}
 		if herr != nil {
 			r.event(app, "Warning", "PostDeleteHookFailed", herr.Error())
 		} else {

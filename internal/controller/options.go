@@ -35,6 +35,10 @@ type Options struct {
 	// OperationTimeout bounds each wait of a sync: a wave turning healthy,
 	// a hook finishing.
 	OperationTimeout time.Duration
+	// SyncImpersonation makes every sync and deletion of an app act as the
+	// service account its project's spec.destinationServiceAccounts names
+	// for the app's destination (a sync without one fails).
+	SyncImpersonation bool
 	// StatusRefresh is how old status.reconciledAt may grow while nothing
 	// else changes: an app in sync costs one status write per period.
 	StatusRefresh time.Duration

@@ -17,6 +17,7 @@ import (
 	"github.com/tether-gitops/tether/internal/apply"
 	"github.com/tether-gitops/tether/internal/inventory"
 	"github.com/tether-gitops/tether/internal/plan"
+	"github.com/tether-gitops/tether/internal/project"
 	"github.com/tether-gitops/tether/internal/record"
 )
 
@@ -176,7 +177,10 @@ func (r *Reconciler) runSync(ctx context.Context, orig, app *v1alpha1.Applicatio
 	}
 	res, err := &apply.Result{}, selectErr
 	if selectErr == nil {
-		res, err = c.target.applier.Sync(ctx, p, opts)
+		var applier *apply.Applier
+		if applier, err = r.applierFor(c.target, c.project, app); err == nil {
+			res, err = applier.Sync(ctx, p, opts)
+		}
 	}
 	desired := map[inventory.Key]*unstructured.Unstructured{}
 	for _, it := range c.plan.Items {
@@ -356,4 +360,21 @@ func longSync(p *plan.Plan) bool {
 		}
 	}
 	return len(waves) > 1
+}
+
+// applierFor is the applier an app's sync and deletion write with:
+// tether's own, or with --sync-impersonation one acting as the service
+// account the app's project names for its destination.
+func (r *Reconciler) applierFor(t *target, proj *project.Project, app *v1alpha1.Application) (*apply.Applier, error) {
+	if !r.opts.SyncImpersonation {
+		return t.applier, nil
+	}
+	if proj == nil {
+		return nil, errors.New("sync impersonation is on and the app's project could not be read")
+	}
+	user, err := proj.SyncUser(t.info().Server, app.Spec.Destination.Namespace)
+	if err != nil {
+		return nil, err
+	}
+	return t.applierAs(user)
 }

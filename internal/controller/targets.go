@@ -36,6 +36,32 @@ type target struct {
 	mu       sync.Mutex
 	probedAt time.Time
 	probeErr error
+
+	usersMu sync.Mutex
+	users   map[string]*apply.Applier // appliers impersonating a user
+}
+
+// applierAs returns the applier whose requests act as user; "" is
+// tether's own identity.
+func (t *target) applierAs(user string) (*apply.Applier, error) {
+	if user == "" {
+		return t.applier, nil
+	}
+	t.usersMu.Lock()
+	defer t.usersMu.Unlock()
+	if a, ok := t.users[user]; ok {
+		return a, nil
+	}
+	c, err := t.client.Impersonating(user)
+	if err != nil {
+		return nil, err
+	}
+	a := apply.New(c)
+	if t.users == nil {
+		t.users = map[string]*apply.Applier{}
+	}
+	t.users[user] = a
+	return a, nil
 }
 
 // Probe intervals: a reachable cluster is checked again after upTTL, an

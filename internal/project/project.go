@@ -64,6 +64,7 @@ type Project struct {
 	namespacedDeny   []kindRule
 	sourceNamespaces []nameMatcher
 	windows          []*window
+	serviceAccounts  []serviceAccountRule
 }
 
 type destinationRule struct {
@@ -201,6 +202,8 @@ func New(p *v1alpha1.AppProject) (*Project, error) {
 			prj.windows = append(prj.windows, w)
 		}
 	}
+
+	prj.serviceAccounts = compileServiceAccounts(spec.DestinationServiceAccounts, bad)
 
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
