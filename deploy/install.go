@@ -39,6 +39,9 @@ type Options struct {
 	AppNamespaces []string
 	// Image is the controller's container image.
 	Image string
+	// SyncImpersonation adds --sync-impersonation to the controller's
+	// arguments.
+	SyncImpersonation bool
 }
 
 // releaseVersion is a tagged release's version (not git describe's
@@ -173,19 +176,23 @@ func controllerObjects(o Options) []runtime.Object {
 	}
 	liveness := probe("/healthz")
 	liveness.InitialDelaySeconds = 10
+	args := []string{
+		"controller",
+		"--namespace=" + o.Namespace,
+		"--app-namespaces=" + strings.Join(o.AppNamespaces, ","),
+		"--cache-dir=" + CacheDir,
+		fmt.Sprintf("--webhook-addr=:%d", WebhookPort),
+		fmt.Sprintf("--health-addr=:%d", HealthPort),
+		fmt.Sprintf("--metrics-addr=:%d", MetricsPort),
+	}
+	if o.SyncImpersonation {
+		args = append(args, "--sync-impersonation")
+	}
 	container := corev1.Container{
 		Name:  "controller",
 		Image: o.Image,
-		Args: []string{
-			"controller",
-			"--namespace=" + o.Namespace,
-			"--app-namespaces=" + strings.Join(o.AppNamespaces, ","),
-			"--cache-dir=" + CacheDir,
-			fmt.Sprintf("--webhook-addr=:%d", WebhookPort),
-			fmt.Sprintf("--health-addr=:%d", HealthPort),
-			fmt.Sprintf("--metrics-addr=:%d", MetricsPort),
-		},
-		Env: []corev1.EnvVar{{Name: "HOME", Value: "/tmp"}},
+		Args:  args,
+		Env:   []corev1.EnvVar{{Name: "HOME", Value: "/tmp"}},
 		Ports: []corev1.ContainerPort{
 			{Name: "webhook", ContainerPort: WebhookPort, Protocol: corev1.ProtocolTCP},
 			{Name: "health", ContainerPort: HealthPort, Protocol: corev1.ProtocolTCP},

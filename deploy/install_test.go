@@ -55,7 +55,7 @@ func decodeAll(t *testing.T, b []byte) []*unstructured.Unstructured {
 }
 
 func TestControllerInAnotherNamespace(t *testing.T) {
-	b, err := Controller(Options{Namespace: "gitops", AppNamespaces: []string{"team-a", "team-b"}, Image: "registry.local/tether:v9"})
+	b, err := Controller(Options{Namespace: "gitops", AppNamespaces: []string{"team-a", "team-b"}, Image: "registry.local/tether:v9", SyncImpersonation: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +92,7 @@ func TestControllerInAnotherNamespace(t *testing.T) {
 		t.Errorf("image %v", c["image"])
 	}
 	args := strings.Join(toStrings(c["args"]), " ")
-	for _, want := range []string{"--namespace=gitops", "--app-namespaces=team-a,team-b", "--health-addr=:8081"} {
+	for _, want := range []string{"--namespace=gitops", "--app-namespaces=team-a,team-b", "--health-addr=:8081", "--sync-impersonation"} {
 		if !strings.Contains(args, want) {
 			t.Errorf("args %q lack %q", args, want)
 		}

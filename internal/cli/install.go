@@ -38,5 +38,6 @@ Service for the webhook and metrics ports. --crds prints the CRDs alone.`,
 	f.StringVar(&opts.Namespace, "namespace", opts.Namespace, "tether's namespace (created): its Secrets, AppProjects and, by default, Applications")
 	f.StringVar(&appNamespaces, "app-namespaces", "", "comma-separated namespaces watched for Applications (default: --namespace)")
 	f.StringVar(&opts.Image, "image", opts.Image, "the controller's container image")
+	f.BoolVar(&opts.SyncImpersonation, "sync-impersonation", false, "run the controller with --sync-impersonation: syncs act as the service accounts AppProjects name in destinationServiceAccounts")
 	return cmd
 }
