@@ -39,6 +39,9 @@ type Options struct {
 	AppNamespaces []string
 	// Image is the controller's container image.
 	Image string
+	// Replicas of the controller (default 1): one leads, the others stand
+	// by.
+	Replicas int32
 	// SyncImpersonation adds --sync-impersonation to the controller's
 	// arguments.
 	SyncImpersonation bool
@@ -67,6 +70,9 @@ func (o Options) Validate() error {
 		if errs := validation.IsDNS1123Label(ns); len(errs) > 0 {
 			return fmt.Errorf("--app-namespaces: %q: %s", ns, strings.Join(errs, "; "))
 		}
+	}
+	if o.Replicas < 0 {
+		return fmt.Errorf("--replicas %d: must be 1 or more", o.Replicas)
 	}
 	if strings.TrimSpace(o.Image) == "" || strings.ContainsAny(o.Image, " \t\n") {
 		return fmt.Errorf("--image %q: not an image reference", o.Image)
@@ -98,6 +104,9 @@ func Controller(o Options) ([]byte, error) {
 	}
 	if len(o.AppNamespaces) == 0 {
 		o.AppNamespaces = []string{o.Namespace}
+	}
+	if o.Replicas == 0 {
+		o.Replicas = 1
 	}
 	if err := o.Validate(); err != nil {
 		return nil, err
@@ -184,6 +193,7 @@ func controllerObjects(o Options) []runtime.Object {
 		fmt.Sprintf("--webhook-addr=:%d", WebhookPort),
 		fmt.Sprintf("--health-addr=:%d", HealthPort),
 		fmt.Sprintf("--metrics-addr=:%d", MetricsPort),
+		"--leader-elect",
 	}
 	if o.SyncImpersonation {
 		args = append(args, "--sync-impersonation")
@@ -216,9 +226,17 @@ func controllerObjects(o Options) []runtime.Object {
 		TypeMeta:   typeMeta("apps/v1", "Deployment"),
 		ObjectMeta: meta("tether"),
 		Spec: appsv1.DeploymentSpec{
-			// One controller at a time: two would both sync every app.
-			Replicas: ptr.To[int32](1),
-			Strategy: appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType},
+			// Replicas elect a leader that alone reconciles; a standby is
+			// ready (caches listed), so an update starts the new pod first
+			// and the old one hands over the Lease as it stops.
+			Replicas: ptr.To(o.Replicas),
+			Strategy: appsv1.DeploymentStrategy{
+				Type: appsv1.RollingUpdateDeploymentStrategyType,
+				RollingUpdate: &appsv1.RollingUpdateDeployment{
+					MaxUnavailable: ptr.To(intstr.FromInt32(0)),
+					MaxSurge:       ptr.To(intstr.FromInt32(1)),
+				},
+			},
 			Selector: &metav1.LabelSelector{MatchLabels: labels},
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: labels},

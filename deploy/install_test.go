@@ -92,7 +92,7 @@ func TestControllerInAnotherNamespace(t *testing.T) {
 		t.Errorf("image %v", c["image"])
 	}
 	args := strings.Join(toStrings(c["args"]), " ")
-	for _, want := range []string{"--namespace=gitops", "--app-namespaces=team-a,team-b", "--health-addr=:8081", "--sync-impersonation"} {
+	for _, want := range []string{"--namespace=gitops", "--app-namespaces=team-a,team-b", "--health-addr=:8081", "--leader-elect", "--sync-impersonation"} {
 		if !strings.Contains(args, want) {
 			t.Errorf("args %q lack %q", args, want)
 		}
@@ -116,6 +116,7 @@ func TestOptionsNameTheFlag(t *testing.T) {
 		{Options{Namespace: "argocd", AppNamespaces: []string{"ok", "not ok"}, Image: "x"}, "--app-namespaces"},
 		{Options{Namespace: "argocd", Image: " "}, "--image"},
 		{Options{Namespace: "argocd", Image: "a b"}, "--image"},
+		{Options{Namespace: "argocd", Image: "x", Replicas: -1}, "--replicas"},
 	} {
 		_, err := Controller(tc.o)
 		if err == nil || !strings.HasPrefix(err.Error(), tc.flag) {

@@ -69,6 +69,7 @@ func newControllerCmd(k *kubeFlags) *cobra.Command {
 	f.StringVar(&opts.WebhookAddr, "webhook-addr", "", "address of the Git webhook endpoint "+controller.WebhookPath+", e.g. :8080 (empty disables): a push compares the apps that follow the pushed branch or tag at once")
 	f.StringVar(&opts.WebhookTLSCert, "webhook-tls-cert", "", "PEM certificate (chain) file: the webhook endpoint speaks HTTPS; the file and the key are read again when they change")
 	f.StringVar(&opts.WebhookTLSKey, "webhook-tls-key", "", "PEM private key file of --webhook-tls-cert")
+	f.BoolVar(&opts.LeaderElect, "leader-elect", false, "elect one leader among replicas (Lease "+controller.LeaderElectionID+" in --namespace): only it reconciles; the others stay ready and pass webhooks on to it")
 	f.BoolVar(&opts.SyncImpersonation, "sync-impersonation", false, "syncs and deletions of an app act as the service account its AppProject's spec.destinationServiceAccounts names for the app's destination (a sync to a destination without one fails)")
 	f.StringVar(&memoryLimit, "memory-limit", "", "soft memory limit of the Go runtime (e.g. 256Mi; 0 for none): the garbage collector works harder as the heap nears it (default: $GOMEMLIMIT when set, else 90% of the container's memory limit when there is one)")
 	f.BoolVarP(&verbose, "verbose", "v", false, "log every applied object")

@@ -1,9 +1,12 @@
 package cli
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 
 	"github.com/tether-gitops/tether/deploy"
+	"github.com/tether-gitops/tether/internal/controller"
 	"github.com/tether-gitops/tether/internal/version"
 )
 
@@ -21,6 +24,9 @@ Service for the webhook and metrics ports. --crds prints the CRDs alone.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.AppNamespaces = splitList(appNamespaces)
+			if opts.Replicas < 1 {
+				return fmt.Errorf("--replicas %d: must be 1 or more", opts.Replicas)
+			}
 			print := deploy.Install
 			if crds {
 				print = func(deploy.Options) ([]byte, error) { return deploy.CRDs() }
@@ -38,6 +44,7 @@ Service for the webhook and metrics ports. --crds prints the CRDs alone.`,
 	f.StringVar(&opts.Namespace, "namespace", opts.Namespace, "tether's namespace (created): its Secrets, AppProjects and, by default, Applications")
 	f.StringVar(&appNamespaces, "app-namespaces", "", "comma-separated namespaces watched for Applications (default: --namespace)")
 	f.StringVar(&opts.Image, "image", opts.Image, "the controller's container image")
+	f.Int32Var(&opts.Replicas, "replicas", 1, "controller replicas: one leads (Lease "+controller.LeaderElectionID+"), the others stand by, ready to take over")
 	f.BoolVar(&opts.SyncImpersonation, "sync-impersonation", false, "run the controller with --sync-impersonation: syncs act as the service accounts AppProjects name in destinationServiceAccounts")
 	return cmd
 }

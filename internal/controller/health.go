@@ -30,7 +30,9 @@ func addProbes(mgr manager.Manager, kinds ...client.Object) error {
 	}); err != nil {
 		return err
 	}
-	return mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
+	// Every replica turns ready, leading or not, so a rolling update can
+	// start the next one while the leader runs.
+	return mgr.Add(everyReplica(func(ctx context.Context) error {
 		waitForInformers(ctx, mgr, kinds)
 		if ctx.Err() == nil {
 			ready.Store(true)

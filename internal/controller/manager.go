@@ -78,7 +78,14 @@ func New(cfg *rest.Config, opts Options) (manager.Manager, *Reconciler, error) {
 		Metrics:                metricsserver.Options{BindAddress: opts.MetricsAddr},
 		HealthProbeBindAddress: probeAddr(opts.HealthAddr),
 		PprofBindAddress:       opts.PprofAddr,
-		MapperProvider:         newKeptMapper,
+		LeaderElection:         opts.LeaderElect,
+		LeaderElectionID:       LeaderElectionID,
+		// The Lease lives with tether's Secrets and projects.
+		LeaderElectionNamespace: opts.Namespace,
+		// A replica that stops hands over at once instead of after the
+		// lease expires.
+		LeaderElectionReleaseOnCancel: true,
+		MapperProvider:                newKeptMapper,
 		// Applications are read as unstructured objects (to see fields tether
 		// does not know); serve those reads from the informer cache too.
 		Client: client.Options{Cache: &client.CacheOptions{Unstructured: true}},
@@ -103,6 +110,15 @@ func New(cfg *rest.Config, opts Options) (manager.Manager, *Reconciler, error) {
 		return nil, nil, err
 	}
 	r := newReconciler(opts, mgr.GetClient(), mgr.GetAPIReader(), cc, sources)
+	elected := mgr.Elected()
+	r.leading = func() bool {
+		select {
+		case <-elected:
+			return true
+		default:
+			return false
+		}
+	}
 	r.recorder = mgr.GetEventRecorder("tether")
 	r.wake = make(chan event.TypedGenericEvent[client.Object], 1024)
 	r.wakeSets = make(chan event.TypedGenericEvent[client.Object], 64)
@@ -147,7 +163,7 @@ func New(cfg *rest.Config, opts Options) (manager.Manager, *Reconciler, error) {
 				return nil, nil, fmt.Errorf("webhook endpoint: %w", err)
 			}
 		}
-		if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error { return r.serveWebhooks(ctx, addr, cert) })); err != nil {
+		if err := mgr.Add(everyReplica(func(ctx context.Context) error { return r.serveWebhooks(ctx, addr, cert) })); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -158,6 +174,12 @@ func New(cfg *rest.Config, opts Options) (manager.Manager, *Reconciler, error) {
 	}
 	return mgr, r, nil
 }
+
+// everyReplica is a runnable that runs whether or not its replica leads.
+type everyReplica func(ctx context.Context) error
+
+func (f everyReplica) Start(ctx context.Context) error { return f(ctx) }
+func (everyReplica) NeedLeaderElection() bool          { return false }
 
 // probeAddr is the manager's health probe address for --health-addr:
 // "0" (off) when empty.

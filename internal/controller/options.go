@@ -35,6 +35,10 @@ type Options struct {
 	// OperationTimeout bounds each wait of a sync: a wave turning healthy,
 	// a hook finishing.
 	OperationTimeout time.Duration
+	// LeaderElect makes replicas elect one leader (a Lease named
+	// LeaderElectionID in Namespace) that alone reconciles; the others
+	// keep their caches warm, answer probes and pass webhooks on.
+	LeaderElect bool
 	// SyncImpersonation makes every sync and deletion of an app act as the
 	// service account its project's spec.destinationServiceAccounts names
 	// for the app's destination (a sync without one fails).
@@ -43,6 +47,9 @@ type Options struct {
 	// else changes: an app in sync costs one status write per period.
 	StatusRefresh time.Duration
 }
+
+// LeaderElectionID names the Lease replicas elect their leader with.
+const LeaderElectionID = "tether-controller"
 
 // DefaultOptions returns the defaults of `tether controller`.
 func DefaultOptions() Options {

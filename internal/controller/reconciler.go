@@ -19,8 +19,11 @@ import (
 
 // Reconciler runs the pipeline for Applications.
 type Reconciler struct {
-	opts   Options
-	client client.Client
+	opts Options
+	// leading tells whether this replica reconciles (always, without
+	// leader election, once the manager runs).
+	leading func() bool
+	client  client.Client
 	// apiReader reads straight from the API server (no cache delay).
 	apiReader client.Reader
 	// targets are the destination clusters.

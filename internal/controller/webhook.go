@@ -13,6 +13,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
@@ -155,11 +156,39 @@ func (r *Reconciler) refreshPushed(ctx context.Context, push *webhook.Push) ([]t
 			}
 		}
 	}
+	if !r.isLeading() {
+		// A replica that does not reconcile asks the leader through the
+		// API server: the refresh annotation, as `tether app get
+		// --refresh` sets it.
+		if err := r.askRefresh(ctx, apps); err != nil {
+			return nil, err
+		}
+		r.refreshPushedSets(ctx, push)
+		return apps, nil
+	}
 	for _, k := range apps {
 		r.Wake(k.Namespace, k.Name)
 	}
 	r.refreshPushedSets(ctx, push)
 	return apps, nil
+}
+
+// isLeading tells whether this replica reconciles.
+func (r *Reconciler) isLeading() bool { return r.leading == nil || r.leading() }
+
+// askRefresh sets the refresh annotation on apps, for the leader to see.
+func (r *Reconciler) askRefresh(ctx context.Context, apps []types.NamespacedName) error {
+	patch := client.RawPatch(types.MergePatchType, []byte(`{"metadata":{"annotations":{"`+v1alpha1.RefreshAnnotation+`":"normal"}}}`))
+	for _, k := range apps {
+		u := &unstructured.Unstructured{}
+		u.SetGroupVersionKind(v1alpha1.GroupVersion.WithKind(v1alpha1.ApplicationKind))
+		u.SetNamespace(k.Namespace)
+		u.SetName(k.Name)
+		if err := r.client.Patch(ctx, u, patch); err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("ask the leader to refresh %s: %w", k, err)
+		}
+	}
+	return nil
 }
 
 // refreshPushedSets regenerates at once the ApplicationSets whose Git
@@ -183,6 +212,13 @@ func (r *Reconciler) refreshPushedSets(ctx context.Context, push *webhook.Push) 
 				}
 			}
 			if !hit {
+				continue
+			}
+			if !r.isLeading() {
+				patch := client.RawPatch(types.MergePatchType, []byte(`{"metadata":{"annotations":{"`+AppSetRefreshAnnotation+`":"true"}}}`))
+				if err := r.client.Patch(ctx, set, patch); err != nil {
+					slog.Warn("webhook: ask the leader to regenerate an ApplicationSet", "set", set.Namespace+"/"+set.Name, "err", err.Error())
+				}
 				continue
 			}
 			select {
