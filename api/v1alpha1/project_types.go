@@ -54,12 +54,23 @@ type AppProjectSpec struct {
 	// SyncWindows allow or deny syncs at scheduled times.
 	// +optional
 	SyncWindows []SyncWindow `json:"syncWindows,omitempty"`
+	// SignatureKeys are the OpenPGP keys one of which must have signed
+	// every Git commit the project's apps sync to; their public keys are
+	// in the ConfigMap argocd-gpg-keys-cm of tether's namespace.
+	// +optional
+	SignatureKeys []SignatureKey `json:"signatureKeys,omitempty"`
 	// DestinationServiceAccounts name the service account a sync runs as,
 	// per destination, when the controller runs with --sync-impersonation:
 	// the first entry whose server and namespace globs match the app's
 	// destination is used.
 	// +optional
 	DestinationServiceAccounts []ApplicationDestinationServiceAccount `json:"destinationServiceAccounts,omitempty"`
+}
+
+// SignatureKey names an OpenPGP public key by its ID.
+type SignatureKey struct {
+	// KeyID is the key's ID: 16 hex digits.
+	KeyID string `json:"keyID"`
 }
 
 // ApplicationDestinationServiceAccount is the service account syncs to a

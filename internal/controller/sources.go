@@ -82,6 +82,9 @@ func (r *Reconciler) fetchSources(ctx context.Context, c *comparison, key types.
 		if err != nil {
 			return c.sourceErr(i, err)
 		}
+		if err := r.verifySignature(ctx, c.project, snap); err != nil {
+			return c.sourceErr(i, err)
+		}
 		c.runs[i] = sourceRun{source: src, snapshot: snap}
 	}
 	refs, refCommits := map[string]fs.FS{}, []string{}

@@ -65,6 +65,7 @@ type Project struct {
 	sourceNamespaces []nameMatcher
 	windows          []*window
 	serviceAccounts  []serviceAccountRule
+	signatureKeys    []string
 }
 
 type destinationRule struct {
@@ -204,6 +205,7 @@ func New(p *v1alpha1.AppProject) (*Project, error) {
 	}
 
 	prj.serviceAccounts = compileServiceAccounts(spec.DestinationServiceAccounts, bad)
+	prj.signatureKeys = compileSignatureKeys(spec.SignatureKeys, bad)
 
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)

@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"strings"
 	"time"
+
+	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
 // Snapshot is an immutable view of one commit, or of one chart version
@@ -24,6 +26,10 @@ type Snapshot struct {
 	// the tree (ErrLinkEscapes otherwise) and leaves out submodules. Every
 	// entry's ModTime is Time. It is safe for concurrent use.
 	FS fs.FS
+
+	// commit is the Git commit object (nil for a chart), for signature
+	// checks.
+	commit *object.Commit
 }
 
 // Subject is the first line of the commit message.
@@ -73,6 +79,7 @@ func (c *Cache) Snapshot(ctx context.Context, url, commit string, creds *Credent
 		Message: cm.Message,
 		Time:    cm.Author.When,
 		FS:      &treeFS{e: e, root: cm.TreeHash, mtime: cm.Author.When},
+		commit:  cm,
 	}
 	e.snapshot[commit] = s
 	return s, nil
