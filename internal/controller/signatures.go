@@ -37,11 +37,19 @@ func (r *Reconciler) verifySignature(ctx context.Context, proj *project.Project,
 	}
 	var armored, missing []string
 	for _, id := range wanted {
-		if k, ok := keys[id]; ok {
-			armored = append(armored, k)
-		} else {
+		k, ok := keys[id]
+		if !ok {
 			missing = append(missing, id)
+			continue
 		}
+		ids, err := source.ArmoredKeyIDs(k)
+		if err != nil {
+			return fmt.Errorf("ConfigMap %s/%s: entry %s: not an armored OpenPGP public key: %v", r.opts.Namespace, GPGKeysConfigMap, id, err)
+		}
+		if !slices.Contains(ids, id) {
+			return fmt.Errorf("ConfigMap %s/%s: entry %s holds the key %s, not key %s", r.opts.Namespace, GPGKeysConfigMap, id, strings.Join(ids, ", "), id)
+		}
+		armored = append(armored, k)
 	}
 	if len(armored) == 0 {
 		return fmt.Errorf("project %s: none of its signatureKeys (%s) is in ConfigMap %s/%s: add each public key there under its key ID", proj.Name(), list, r.opts.Namespace, GPGKeysConfigMap)

@@ -78,4 +78,23 @@ func TestSignedCommitsOnly(t *testing.T) {
 	if a := e.app(t, "app"); a.Status.Sync.Revision != signed {
 		t.Fatalf("sync.revision %s, want the signed %s", a.Status.Sync.Revision, signed)
 	}
+
+	// A key filed under the wrong ID, and an entry that is not a key, are
+	// named with the ConfigMap.
+	keys, err := kube(t).CoreV1().ConfigMaps(e.ns).Get(ctx, controller.GPGKeysConfigMap, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys.Data[ada.ID] = mallory.Public
+	if _, err := kube(t).CoreV1().ConfigMaps(e.ns).Update(ctx, keys, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	e.refresh(t, "app")
+	e.waitApp(t, "app", "the misfiled key named", hasCondition(v1alpha1.ConditionComparisonError, "ConfigMap "+e.ns+"/"+controller.GPGKeysConfigMap+": entry "+ada.ID+" holds the key "+mallory.ID+", not key "+ada.ID))
+	keys.Data[ada.ID] = "not a key"
+	if _, err := kube(t).CoreV1().ConfigMaps(e.ns).Update(ctx, keys, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	e.refresh(t, "app")
+	e.waitApp(t, "app", "the broken entry named", hasCondition(v1alpha1.ConditionComparisonError, "ConfigMap "+e.ns+"/"+controller.GPGKeysConfigMap+": entry "+ada.ID+": not an armored OpenPGP public key"))
 }
