@@ -86,7 +86,7 @@ func TestSignedCommitsOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	keys.Data[ada.ID] = mallory.Public
-	if _, err := kube(t).CoreV1().ConfigMaps(e.ns).Update(ctx, keys, metav1.UpdateOptions{}); err != nil {
+	if keys, err = kube(t).CoreV1().ConfigMaps(e.ns).Update(ctx, keys, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	e.refresh(t, "app")
