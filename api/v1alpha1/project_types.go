@@ -54,6 +54,10 @@ type AppProjectSpec struct {
 	// SyncWindows allow or deny syncs at scheduled times.
 	// +optional
 	SyncWindows []SyncWindow `json:"syncWindows,omitempty"`
+	// OrphanedResources, when set, warns on each app of the project whose
+	// destination namespace holds top-level objects no app tracks.
+	// +optional
+	OrphanedResources *OrphanedResourcesMonitorSettings `json:"orphanedResources,omitempty"`
 	// SignatureKeys are the OpenPGP keys one of which must have signed
 	// every Git commit the project's apps sync to; their public keys are
 	// in the ConfigMap argocd-gpg-keys-cm of tether's namespace.
@@ -65,6 +69,28 @@ type AppProjectSpec struct {
 	// destination is used.
 	// +optional
 	DestinationServiceAccounts []ApplicationDestinationServiceAccount `json:"destinationServiceAccounts,omitempty"`
+}
+
+// OrphanedResourcesMonitorSettings configure the orphaned objects warning.
+type OrphanedResourcesMonitorSettings struct {
+	// Warn gives apps with orphaned objects an OrphanedResourceWarning
+	// condition (default true).
+	// +optional
+	Warn *bool `json:"warn,omitempty"`
+	// Ignore lists objects never counted as orphaned.
+	// +optional
+	Ignore []OrphanedResourceKey `json:"ignore,omitempty"`
+}
+
+// OrphanedResourceKey matches objects by group, kind and name globs (an
+// empty field matches anything).
+type OrphanedResourceKey struct {
+	// +optional
+	Group string `json:"group,omitempty"`
+	// +optional
+	Kind string `json:"kind,omitempty"`
+	// +optional
+	Name string `json:"name,omitempty"`
 }
 
 // SignatureKey names an OpenPGP public key by its ID.

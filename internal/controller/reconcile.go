@@ -94,6 +94,15 @@ func (r *Reconciler) reconcileApp(ctx context.Context, app *v1alpha1.Application
 				fmt.Sprintf("%s is already managed by app %s; tether does not take it over", it.Key, it.Owner)))
 		}
 	}
+	if ns := app.Spec.Destination.Namespace; ns != "" && cmp.project != nil && cmp.project.WarnsOfOrphans() {
+		orphans, oerr := r.orphans(ctx, cmp.target, cmp.project, ns, refresh != "")
+		switch {
+		case oerr != nil:
+			fromCtx(ctx).WarnContext(ctx, "orphaned objects: scan failed", "namespace", ns, "err", oerr.Error())
+		case len(orphans) > 0:
+			conds = append(conds, record.Condition(v1alpha1.ConditionOrphanedResource, orphanMessage(ns, orphans)))
+		}
+	}
 
 	pending := op
 	if op != nil && len(opProblems) > 0 {

@@ -23,6 +23,8 @@ type Reconciler struct {
 	// leading tells whether this replica reconciles (always, without
 	// leader election, once the manager runs).
 	leading func() bool
+	// orphanage caches scans for orphaned objects.
+	orphanage orphanCache
 	client  client.Client
 	// apiReader reads straight from the API server (no cache delay).
 	apiReader client.Reader

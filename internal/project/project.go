@@ -66,6 +66,9 @@ type Project struct {
 	windows          []*window
 	serviceAccounts  []serviceAccountRule
 	signatureKeys    []string
+	orphansOn        bool
+	orphansWarn      bool
+	orphanIgnore     []orphanIgnore
 }
 
 type destinationRule struct {
@@ -206,6 +209,7 @@ func New(p *v1alpha1.AppProject) (*Project, error) {
 
 	prj.serviceAccounts = compileServiceAccounts(spec.DestinationServiceAccounts, bad)
 	prj.signatureKeys = compileSignatureKeys(spec.SignatureKeys, bad)
+	prj.orphansOn, prj.orphansWarn, prj.orphanIgnore = compileOrphans(spec.OrphanedResources, bad)
 
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
