@@ -25,7 +25,7 @@ type Reconciler struct {
 	leading func() bool
 	// orphanage caches scans for orphaned objects.
 	orphanage orphanCache
-	client  client.Client
+	client    client.Client
 	// apiReader reads straight from the API server (no cache delay).
 	apiReader client.Reader
 	// targets are the destination clusters.
