@@ -51,6 +51,37 @@ type ApplicationSetSpec struct {
 	// SyncPolicy controls what the controller may do to generated Applications.
 	// +optional
 	SyncPolicy *ApplicationSetSyncPolicy `json:"syncPolicy,omitempty"`
+	// PreservedFields are label and annotation keys whose current values
+	// on generated Applications the set keeps.
+	// +optional
+	PreservedFields *ApplicationPreservedFields `json:"preservedFields,omitempty"`
+	// IgnoreApplicationDifferences are fields of existing generated
+	// Applications the set leaves as they are when it updates them.
+	// +optional
+	IgnoreApplicationDifferences []ApplicationSetIgnoreDifferences `json:"ignoreApplicationDifferences,omitempty"`
+}
+
+// ApplicationPreservedFields lists label and annotation keys.
+type ApplicationPreservedFields struct {
+	// +optional
+	Annotations []string `json:"annotations,omitempty"`
+	// +optional
+	Labels []string `json:"labels,omitempty"`
+}
+
+// ApplicationSetIgnoreDifferences names fields of generated Applications
+// (under spec) the set does not change once an Application exists.
+type ApplicationSetIgnoreDifferences struct {
+	// Name is the Application this entry is for; empty means every one.
+	// +optional
+	Name string `json:"name,omitempty"`
+	// JSONPointers are RFC 6901 pointers into the Application, under /spec.
+	// +optional
+	JSONPointers []string `json:"jsonPointers,omitempty"`
+	// JQPathExpressions are jq path expressions into the Application,
+	// under .spec.
+	// +optional
+	JQPathExpressions []string `json:"jqPathExpressions,omitempty"`
 }
 
 // ApplicationsSync policies.

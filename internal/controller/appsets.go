@@ -468,24 +468,41 @@ func (c *appSetController) updated(cur *unstructured.Unstructured, set *v1alpha1
 	}
 	changed := false
 	rawSpec, _, _ := unstructured.NestedFieldNoCopy(cur.Object, "spec")
+	want, err := keptSpec(set, cur.GetName(), d.spec, rawSpec)
+	if err != nil {
+		return nil, false, err
+	}
 	curSpec, err := canonicalRaw(rawSpec)
-	if err != nil || !bytes.Equal(curSpec, d.spec) {
+	if err != nil || !bytes.Equal(curSpec, want) {
 		var spec map[string]any
-		if err := json.Unmarshal(d.spec, &spec); err != nil {
+		if err := json.Unmarshal(want, &spec); err != nil {
 			return nil, false, err
 		}
 		next.Object["spec"] = spec
 		changed = true
 	}
-	if !equalStringMaps(cur.GetLabels(), d.app.Labels) {
-		next.SetLabels(d.app.Labels)
+	var keepLabels, keepAnnotations []string
+	if pf := set.Spec.PreservedFields; pf != nil {
+		keepLabels, keepAnnotations = pf.Labels, pf.Annotations
+	}
+	labels := map[string]string{}
+	for k, v := range d.app.Labels {
+		labels[k] = v
+	}
+	for _, k := range keepLabels {
+		if v, ok := cur.GetLabels()[k]; ok {
+			labels[k] = v
+		}
+	}
+	if !equalStringMaps(cur.GetLabels(), labels) {
+		next.SetLabels(labels)
 		changed = true
 	}
 	ann := map[string]string{}
 	for k, v := range d.app.Annotations {
 		ann[k] = v
 	}
-	for _, k := range appSetPreservedAnnotations {
+	for _, k := range append(appSetPreservedAnnotations[:len(appSetPreservedAnnotations):len(appSetPreservedAnnotations)], keepAnnotations...) {
 		if v, ok := cur.GetAnnotations()[k]; ok {
 			ann[k] = v
 		}
@@ -834,7 +851,7 @@ func (c *appSetController) allSets(ctx context.Context) []reconcile.Request {
 }
 
 // unsupportedFields names the fields of the stored set that tether does
-// not know (progressive syncs, ignoreApplicationDifferences, ...), so they
+// not know (progressive syncs, ...), so they
 // are reported instead of silently ignored.
 func (c *appSetController) unsupportedFields(ctx context.Context, key types.NamespacedName) []string {
 	raw := &unstructured.Unstructured{}
