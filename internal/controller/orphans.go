@@ -33,11 +33,17 @@ var orphanKinds = map[schema.GroupKind]bool{
 	{Group: "authorization.k8s.io", Kind: "LocalSubjectAccessReview"}: true,
 }
 
-// orphanScan is one namespace's orphaned objects, as "Kind/name"
-// ("Kind.group/name" outside the core group), sorted.
+// orphanScan is one namespace's untracked top-level objects, sorted by
+// their names as orphanName writes them.
 type orphanScan struct {
 	at      time.Time
-	objects []string
+	objects []orphan
+}
+
+// orphan is one untracked object.
+type orphan struct {
+	gk   schema.GroupKind
+	name string
 }
 
 // orphanCache holds the latest scan per cluster and namespace.
@@ -80,9 +86,8 @@ func (r *Reconciler) orphans(ctx context.Context, t *target, proj *project.Proje
 	}
 	var out []string
 	for _, o := range scan.objects {
-		gk, name := splitOrphan(o)
-		if !proj.IsOrphanIgnored(gk.Group, gk.Kind, name) {
-			out = append(out, o)
+		if !proj.IsOrphanIgnored(o.gk.Group, o.gk.Kind, o.name) {
+			out = append(out, orphanName(o.gk, o.name))
 		}
 	}
 	return out, nil
@@ -91,12 +96,12 @@ func (r *Reconciler) orphans(ctx context.Context, t *target, proj *project.Proje
 // scanNamespace lists, by metadata, every kind of namespaced object the
 // cluster serves in namespace, and keeps those without an owner and
 // without an app's tracking label.
-func scanNamespace(ctx context.Context, t *target, md metadata.Interface, namespace string) ([]string, error) {
+func scanNamespace(ctx context.Context, t *target, md metadata.Interface, namespace string) ([]orphan, error) {
 	lists, err := t.client.Discovery.ServerPreferredNamespacedResources()
 	if err != nil && len(lists) == 0 {
 		return nil, fmt.Errorf("discover the cluster's kinds: %w", err)
 	}
-	var out []string
+	var out []orphan
 	for _, l := range lists {
 		gv, err := schema.ParseGroupVersion(l.GroupVersion)
 		if err != nil {
@@ -115,11 +120,11 @@ func scanNamespace(ctx context.Context, t *target, md metadata.Interface, namesp
 				if len(it.OwnerReferences) > 0 || it.Labels[inventory.AppLabel] != "" || clusterMade(gk, namespace, it.Name, it.Annotations) {
 					continue
 				}
-				out = append(out, orphanName(gk, it.Name))
+				out = append(out, orphan{gk: gk, name: it.Name})
 			}
 		}
 	}
-	sort.Strings(out)
+	sort.Slice(out, func(i, j int) bool { return orphanName(out[i].gk, out[i].name) < orphanName(out[j].gk, out[j].name) })
 	return out, nil
 }
 
@@ -142,12 +147,6 @@ func orphanName(gk schema.GroupKind, name string) string {
 		return gk.Kind + "/" + name
 	}
 	return gk.Kind + "." + gk.Group + "/" + name
-}
-
-func splitOrphan(s string) (schema.GroupKind, string) {
-	kind, name, _ := strings.Cut(s, "/")
-	k, group, _ := strings.Cut(kind, ".")
-	return schema.GroupKind{Group: group, Kind: k}, name
 }
 
 // orphanMessage is the OrphanedResourceWarning condition's message.
