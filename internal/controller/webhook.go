@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -156,21 +157,24 @@ func (r *Reconciler) refreshPushed(ctx context.Context, push *webhook.Push) ([]t
 			}
 		}
 	}
-	if !r.isLeading() {
+	if r.isLeading() {
+		for _, k := range apps {
+			r.Wake(k.Namespace, k.Name)
+		}
+	} else if err := r.askRefresh(ctx, apps); err != nil {
 		// A replica that does not reconcile asks the leader through the
 		// API server: the refresh annotation, as `tether app get
 		// --refresh` sets it.
-		if err := r.askRefresh(ctx, apps); err != nil {
-			return nil, err
-		}
-		r.refreshPushedSets(ctx, push)
-		return apps, nil
-	}
-	for _, k := range apps {
-		r.Wake(k.Namespace, k.Name)
+		return nil, err
 	}
 	r.refreshPushedSets(ctx, push)
 	return apps, nil
+}
+
+// annotationPatch is a merge patch setting one annotation (nil removes it).
+func annotationPatch(key string, value any) client.Patch {
+	b, _ := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]any{key: value}}})
+	return client.RawPatch(types.MergePatchType, b)
 }
 
 // isLeading tells whether this replica reconciles.
@@ -178,7 +182,7 @@ func (r *Reconciler) isLeading() bool { return r.leading == nil || r.leading() }
 
 // askRefresh sets the refresh annotation on apps, for the leader to see.
 func (r *Reconciler) askRefresh(ctx context.Context, apps []types.NamespacedName) error {
-	patch := client.RawPatch(types.MergePatchType, []byte(`{"metadata":{"annotations":{"`+v1alpha1.RefreshAnnotation+`":"normal"}}}`))
+	patch := annotationPatch(v1alpha1.RefreshAnnotation, "normal")
 	for _, k := range apps {
 		u := &unstructured.Unstructured{}
 		u.SetGroupVersionKind(v1alpha1.GroupVersion.WithKind(v1alpha1.ApplicationKind))
@@ -215,8 +219,7 @@ func (r *Reconciler) refreshPushedSets(ctx context.Context, push *webhook.Push) 
 				continue
 			}
 			if !r.isLeading() {
-				patch := client.RawPatch(types.MergePatchType, []byte(`{"metadata":{"annotations":{"`+AppSetRefreshAnnotation+`":"true"}}}`))
-				if err := r.client.Patch(ctx, set, patch); err != nil {
+				if err := r.client.Patch(ctx, set, annotationPatch(AppSetRefreshAnnotation, "true")); err != nil {
 					slog.Warn("webhook: ask the leader to regenerate an ApplicationSet", "set", set.Namespace+"/"+set.Name, "err", err.Error())
 				}
 				continue
