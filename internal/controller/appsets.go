@@ -204,7 +204,7 @@ func (c *appSetController) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 		err = werr
 	}
 	if refresh {
-		patch := client.RawPatch(types.MergePatchType, []byte(`{"metadata":{"annotations":{"`+AppSetRefreshAnnotation+`":null}}}`))
+		patch := annotationPatch(AppSetRefreshAnnotation, nil)
 		if perr := r.client.Patch(ctx, orig.DeepCopy(), patch); perr != nil && !apierrors.IsNotFound(perr) && err == nil {
 			err = fmt.Errorf("ApplicationSet %s: remove the refresh annotation: %w", req.NamespacedName, perr)
 		}
@@ -485,28 +485,12 @@ func (c *appSetController) updated(cur *unstructured.Unstructured, set *v1alpha1
 	if pf := set.Spec.PreservedFields; pf != nil {
 		keepLabels, keepAnnotations = pf.Labels, pf.Annotations
 	}
-	labels := map[string]string{}
-	for k, v := range d.app.Labels {
-		labels[k] = v
-	}
-	for _, k := range keepLabels {
-		if v, ok := cur.GetLabels()[k]; ok {
-			labels[k] = v
-		}
-	}
+	labels := withKept(d.app.Labels, cur.GetLabels(), keepLabels)
 	if !equalStringMaps(cur.GetLabels(), labels) {
 		next.SetLabels(labels)
 		changed = true
 	}
-	ann := map[string]string{}
-	for k, v := range d.app.Annotations {
-		ann[k] = v
-	}
-	for _, k := range append(appSetPreservedAnnotations[:len(appSetPreservedAnnotations):len(appSetPreservedAnnotations)], keepAnnotations...) {
-		if v, ok := cur.GetAnnotations()[k]; ok {
-			ann[k] = v
-		}
-	}
+	ann := withKept(withKept(d.app.Annotations, cur.GetAnnotations(), appSetPreservedAnnotations), cur.GetAnnotations(), keepAnnotations)
 	if !equalStringMaps(cur.GetAnnotations(), ann) {
 		next.SetAnnotations(ann)
 		changed = true
@@ -516,6 +500,21 @@ func (c *appSetController) updated(cur *unstructured.Unstructured, set *v1alpha1
 		changed = true
 	}
 	return next, changed, nil
+}
+
+// withKept returns a copy of desired in which each of keys that current
+// holds has current's value.
+func withKept(desired, current map[string]string, keys []string) map[string]string {
+	out := make(map[string]string, len(desired))
+	for k, v := range desired {
+		out[k] = v
+	}
+	for _, k := range keys {
+		if v, ok := current[k]; ok {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // generatedFinalizers are the template's finalizers plus those others put
