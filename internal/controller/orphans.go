@@ -50,7 +50,12 @@ type orphan struct {
 type orphanCache struct {
 	mu    sync.Mutex
 	scans map[string]orphanScan
-	md    map[*target]metadata.Interface
+}
+
+// metadataClient is the target's metadata-only client, made on first use.
+func (t *target) metadataClient() (metadata.Interface, error) {
+	t.mdOnce.Do(func() { t.md, t.mdErr = metadata.NewForConfig(t.client.Config) })
+	return t.md, t.mdErr
 }
 
 // orphans lists the top-level objects of namespace that no app tracks and
@@ -62,17 +67,13 @@ func (r *Reconciler) orphans(ctx context.Context, t *target, proj *project.Proje
 	r.orphanage.mu.Lock()
 	if r.orphanage.scans == nil {
 		r.orphanage.scans = map[string]orphanScan{}
-		r.orphanage.md = map[*target]metadata.Interface{}
 	}
 	scan, ok := r.orphanage.scans[key]
-	md := r.orphanage.md[t]
 	r.orphanage.mu.Unlock()
 	if !ok || fresh || time.Since(scan.at) > orphanTTL {
-		if md == nil {
-			var err error
-			if md, err = metadata.NewForConfig(t.client.Config); err != nil {
-				return nil, err
-			}
+		md, err := t.metadataClient()
+		if err != nil {
+			return nil, err
 		}
 		objects, err := scanNamespace(ctx, t, md, namespace)
 		if err != nil {
@@ -81,7 +82,6 @@ func (r *Reconciler) orphans(ctx context.Context, t *target, proj *project.Proje
 		scan = orphanScan{at: time.Now(), objects: objects}
 		r.orphanage.mu.Lock()
 		r.orphanage.scans[key] = scan
-		r.orphanage.md[t] = md
 		r.orphanage.mu.Unlock()
 	}
 	var out []string

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/client-go/metadata"
 
 	"github.com/tether-gitops/tether/api/v1alpha1"
 	"github.com/tether-gitops/tether/internal/apply"
@@ -39,6 +40,11 @@ type target struct {
 
 	usersMu sync.Mutex
 	users   map[string]*apply.Applier // appliers impersonating a user
+
+	// md is the metadata-only client of orphan scans (metadataClient).
+	mdOnce sync.Once
+	md     metadata.Interface
+	mdErr  error
 }
 
 // applierAs returns the applier whose requests act as user; "" is
