@@ -56,19 +56,22 @@ func (r *Reconciler) verifySignature(ctx context.Context, proj *project.Project,
 	}
 	commit := fmt.Sprintf("revision %s of %s", snap.Commit, source.RedactURL(snap.RepoURL))
 	signer, err := snap.VerifySignature(armored)
+	notAllowed := func(key string) error {
+		return fmt.Errorf("%s is signed with key %s, which is not one of project %s's signatureKeys (%s)", commit, key, proj.Name(), list)
+	}
 	var se *source.SignatureError
 	switch {
 	case errors.Is(err, source.ErrUnsigned):
 		return fmt.Errorf("%s is not signed; project %s allows only commits signed by one of its signatureKeys (%s)", commit, proj.Name(), list)
 	case errors.As(err, &se) && se.KeyID != "" && !slices.Contains(wanted, se.KeyID):
-		return fmt.Errorf("%s is signed with key %s, which is not one of project %s's signatureKeys (%s)", commit, se.KeyID, proj.Name(), list)
+		return notAllowed(se.KeyID)
 	case errors.As(err, &se) && se.KeyID != "" && slices.Contains(missing, se.KeyID):
 		return fmt.Errorf("%s is signed with key %s of project %s's signatureKeys, but that key is not in ConfigMap %s/%s", commit, se.KeyID, proj.Name(), r.opts.Namespace, GPGKeysConfigMap)
 	case err != nil:
 		return fmt.Errorf("%s: signature check for project %s: %w", commit, proj.Name(), err)
 	case !slices.Contains(wanted, signer):
-		// A key stored under another key's ID in the ConfigMap.
-		return fmt.Errorf("%s is signed with key %s, which is not one of project %s's signatureKeys (%s)", commit, signer, proj.Name(), list)
+		// An entry's block holding other keys besides the one it names.
+		return notAllowed(signer)
 	}
 	return nil
 }
