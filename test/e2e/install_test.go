@@ -143,22 +143,13 @@ func TestInstallManifestsRunTheController(t *testing.T) {
 		}
 	})
 
-	get := func(url string) (int, string) {
-		resp, err := http.Get(url)
-		if err != nil {
-			return 0, err.Error()
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
 	eventually(t, 30*time.Second, "the controller's /readyz answering 200", func(context.Context) (bool, error) {
 		select {
 		case err := <-done:
 			return false, fmt.Errorf("the controller stopped: %v\n%s", err, logs.String())
 		default:
 		}
-		code, _ := get("http://" + health + "/readyz")
+		code, _ := httpGet("http://" + health + "/readyz")
 		return code == http.StatusOK, nil
 	})
 
@@ -188,7 +179,7 @@ spec:
 	if configMap(t, dest, "installed") == nil {
 		t.Fatal("the app's ConfigMap was not applied")
 	}
-	if code, body := get("http://" + metrics + "/metrics"); code != http.StatusOK || !strings.Contains(body, `argocd_app_info{`) || !strings.Contains(body, `name="installed"`) {
+	if code, body := httpGet("http://" + metrics + "/metrics"); code != http.StatusOK || !strings.Contains(body, `argocd_app_info{`) || !strings.Contains(body, `name="installed"`) {
 		t.Fatalf("/metrics: %d, without argocd_app_info for the app", code)
 	}
 	// The pod spec passes admission and scheduling (kwok plays the
@@ -237,4 +228,16 @@ func (l *lockedBuffer) close() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.closed = true
+}
+
+// httpGet answers a GET of url with its status code and body (0 and the
+// error's text when nothing answers).
+func httpGet(url string) (int, string) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }

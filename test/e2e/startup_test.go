@@ -3,7 +3,6 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -60,16 +59,7 @@ func TestControllerStartedBeforeItsCRDs(t *testing.T) {
 	if err := c.List(ctx, &v1alpha1.ApplicationList{}); err == nil {
 		crdsServed = true // left by an earlier run of this test in this process
 	}
-	probe := func(path string) (int, string) {
-		t.Helper()
-		resp, err := http.Get("http://" + opts.HealthAddr + path + "?verbose")
-		if err != nil {
-			return 0, err.Error()
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(body)
-	}
+	probe := func(path string) (int, string) { return httpGet("http://" + opts.HealthAddr + path + "?verbose") }
 	eventually(t, 30*time.Second, "/healthz answering 200", func(context.Context) (bool, error) {
 		code, _ := probe("/healthz")
 		return code == http.StatusOK, nil
